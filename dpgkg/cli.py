@@ -1,0 +1,105 @@
+"""Thin click commands over plain functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from dpgkg.config import Settings
+
+
+def _settings(ctx: click.Context, **overrides) -> Settings:
+    return ctx.obj.with_(**overrides)
+
+
+@click.group()
+@click.option("--base-iri", envvar="DPGKG_BASE_IRI", help="Base of minted IRIs.")
+@click.pass_context
+def main(ctx: click.Context, base_iri: str | None) -> None:
+    """dpgkg: the Digital Public Goods knowledge graph."""
+    ctx.obj = Settings.from_env(base_iri=base_iri)
+
+
+@main.command()
+@click.option("--sources", type=click.Path(file_okay=False),
+              help="Directory laid out like ../shared (default: $DPGKG_SOURCES or public sources).")
+@click.option("--store", type=click.Path(), help="Store directory (or http(s) URL).")
+@click.option("--no-validate", is_flag=True, help="Skip validating records against the shapes.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.pass_context
+def build(ctx, sources, store, no_validate, quiet):
+    """Harvest the sources, infer, validate and swap the new graph in."""
+    from dpgkg.build import build as run_build
+
+    settings = _settings(ctx, sources=sources, store=store)
+    progress = None if quiet else (lambda step: click.echo(f"... {step}", err=True))
+    try:
+        report = run_build(settings, progress=progress, validate=not no_validate)
+    except Exception as exc:  # a failed build must say why and leave the old graph
+        click.echo(f"build failed: {type(exc).__name__}: {exc}", err=True)
+        click.echo("the previous graph (if any) is still in place", err=True)
+        sys.exit(1)
+    for p in report.skipped:
+        click.echo(f"skipped: {p}", err=True)
+    if not quiet:
+        for p in report.warnings:
+            click.echo(str(p), err=True)
+    click.echo(json.dumps(report.summary(), indent=2))
+
+
+@main.command()
+@click.argument("query")
+@click.option("--store", type=click.Path(), help="Store directory (or http(s) URL).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv", "xml",
+                                                     "turtle", "ntriples", "jsonld"]),
+              default="table", show_default=True)
+@click.pass_context
+def query(ctx, query, store, fmt):
+    """Run a SPARQL query given as text, a file path, or '-' for standard input."""
+    from dpgkg.publish.sparql import QueryError, format_for_cli, run_query
+
+    settings = _settings(ctx, store=store)
+    text = sys.stdin.read() if query == "-" else (
+        Path(query).read_text() if Path(query).is_file() else query)
+    try:
+        result = run_query(settings, text)
+    except QueryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    sys.stdout.write(format_for_cli(result, fmt))
+
+
+@main.command()
+@click.option("--store", type=click.Path(), help="Store directory (or http(s) URL).")
+@click.pass_context
+def stats(ctx, store):
+    """Counts of what the graph holds."""
+    from dpgkg.publish.stats import graph_stats
+    from dpgkg.store import open_store
+
+    settings = _settings(ctx, store=store)
+    click.echo(json.dumps(graph_stats(open_store(settings.store), settings), indent=2))
+
+
+@main.command()
+@click.option("--store", type=click.Path(), help="Store directory (or http(s) URL).")
+@click.option("--sources", type=click.Path(file_okay=False),
+              help="Where to build from if there is no graph yet.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--timeout", "query_timeout", type=float, help="SPARQL query timeout, seconds.")
+@click.pass_context
+def serve(ctx, store, sources, host, port, workers, query_timeout):
+    """Serve the graph (SPARQL, linked data, site) under gunicorn; builds first if needed."""
+    from dpgkg.web.server import serve as run_server
+
+    settings = _settings(ctx, store=store, sources=sources, query_timeout=query_timeout)
+    run_server(settings, host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""What the ontology entails, materialised inside the store.
+
+owlrl's full closure over the registry graph takes tens of seconds because it
+applies every OWL 2 RL rule to every triple. The ontology only uses a handful of
+constructs, so we compile its TBox (with owlrl's help for the TBox closure) into
+a few rule tables and run them as SPARQL in the store until nothing new comes
+out. ``tests/test_reasoning.py`` checks the result against owlrl itself.
+
+Rules applied (OWL 2 RL names): cax-sco and cax-eqc (subclass, equivalent
+class), prp-spo1 and prp-eqp (subproperty), prp-inv (inverse), prp-dom and
+prp-rng (domain, range on IRIs), prp-spo2 (property chains), prp-symp and
+prp-trp (symmetric, transitive), cls-hv1 and cls-hv2 (hasValue restrictions).
+Deliberately not applied: owl:sameAs smushing (our sameAs links point to
+Wikidata and GeoNames; copying every statement onto them is noise).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import rdflib
+from rdflib import OWL as R_OWL
+from rdflib import RDF as R_RDF
+from rdflib import RDFS as R_RDFS
+from rdflib.collection import Collection
+
+BUILTIN_NS = (str(R_RDF), str(R_RDFS), str(R_OWL), "http://www.w3.org/2001/XMLSchema#")
+
+
+@dataclass
+class Rules:
+    """The TBox compiled to tables of IRIs (strings)."""
+
+    subclass: set[tuple[str, str]] = field(default_factory=set)      # (C, D): x a C -> x a D
+    subproperty: set[tuple[str, str]] = field(default_factory=set)   # (p, q): x p y -> x q y
+    inverse: set[tuple[str, str]] = field(default_factory=set)       # (p, q): x p y -> y q x
+    domain: set[tuple[str, str]] = field(default_factory=set)
+    range: set[tuple[str, str]] = field(default_factory=set)
+    chains: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    transitive: set[str] = field(default_factory=set)
+    has_value_in: set[tuple[str, str, str]] = field(default_factory=set)   # (p, v, D): x p v -> x a D
+    has_value_out: set[tuple[str, str, str]] = field(default_factory=set)  # (E, p, v): x a E -> x p v
+
+    def size(self) -> int:
+        return sum(len(getattr(self, f)) for f in self.__dataclass_fields__)
+
+
+def _closure(pairs: set[tuple]) -> dict:
+    """Reflexive-free transitive closure of a relation given as pairs."""
+    up: dict = defaultdict(set)
+    for a, b in pairs:
+        up[a].add(b)
+    changed = True
+    while changed:
+        changed = False
+        for a in list(up):
+            extra = set().union(*(up.get(b, set()) for b in up[a])) - up[a] - {a}
+            if extra:
+                up[a] |= extra
+                changed = True
+    return up
+
+
+def compile_rules(tbox: rdflib.Graph) -> Rules:
+    """Compile the ontology graph(s) into rule tables."""
+    rules = Rules()
+    sub = {(c, d) for c, d in tbox.subject_objects(R_RDFS.subClassOf)}
+    for c, d in tbox.subject_objects(R_OWL.equivalentClass):
+        sub |= {(c, d), (d, c)}
+    subp = {(p, q) for p, q in tbox.subject_objects(R_RDFS.subPropertyOf)}
+    for p, q in tbox.subject_objects(R_OWL.equivalentProperty):
+        subp |= {(p, q), (q, p)}
+    class_up = _closure(sub)
+    prop_up = _closure(subp)
+
+    def iri(t) -> bool:
+        return isinstance(t, rdflib.URIRef)
+
+    for c, ds in class_up.items():
+        if iri(c):
+            rules.subclass |= {(str(c), str(d)) for d in ds if iri(d) and d != c}
+    for p, qs in prop_up.items():
+        if iri(p):
+            rules.subproperty |= {(str(p), str(q)) for q in qs if iri(q) and q != p}
+    for p, q in tbox.subject_objects(R_OWL.inverseOf):
+        rules.inverse |= {(str(p), str(q)), (str(q), str(p))}
+    for p in tbox.subjects(R_RDF.type, R_OWL.SymmetricProperty):
+        rules.inverse.add((str(p), str(p)))
+    for p in tbox.subjects(R_RDF.type, R_OWL.TransitiveProperty):
+        rules.transitive.add(str(p))
+    rules.domain = {(str(p), str(c)) for p, c in tbox.subject_objects(R_RDFS.domain) if iri(c)}
+    rules.range = {(str(p), str(c)) for p, c in tbox.subject_objects(R_RDFS.range) if iri(c)}
+    for p, head in tbox.subject_objects(R_OWL.propertyChainAxiom):
+        rules.chains.add((str(p), tuple(str(x) for x in Collection(tbox, head))))
+    for r in tbox.subjects(R_OWL.hasValue, None):
+        p, v = tbox.value(r, R_OWL.onProperty), tbox.value(r, R_OWL.hasValue)
+        if p is None or v is None or not iri(v):
+            continue
+        # classes the restriction implies (its superclasses, incl. equivalents) ...
+        for d in class_up.get(r, set()):
+            if iri(d):
+                rules.has_value_in.add((str(p), str(v), str(d)))
+        # ... and classes that imply the restriction
+        for e, ds in class_up.items():
+            if r in ds and iri(e):
+                rules.has_value_out.add((str(e), str(p), str(v)))
+    return rules
+
+
+def _values(rows, width: int) -> str:
+    return " ".join("(" + " ".join(f"<{x}>" for x in row[:width]) + ")" for row in sorted(rows))
+
+
+def rule_query(rules: Rules) -> str:
+    """One CONSTRUCT that yields every triple the rules give that is not yet in the store."""
+    parts = []
+    if rules.subclass:
+        parts.append(f"""{{ VALUES (?c ?d) {{ {_values(rules.subclass, 2)} }}
+            ?s a ?c . BIND(<{R_RDF.type}> AS ?p) BIND(?d AS ?o) FILTER NOT EXISTS {{ ?s a ?d }} }}""")
+    if rules.subproperty:
+        parts.append(f"""{{ VALUES (?p0 ?p) {{ {_values(rules.subproperty, 2)} }}
+            ?s ?p0 ?o . FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
+    if rules.inverse:
+        parts.append(f"""{{ VALUES (?p0 ?p) {{ {_values(rules.inverse, 2)} }}
+            ?o ?p0 ?s . FILTER(!isLiteral(?s)) FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
+    if rules.domain:
+        parts.append(f"""{{ VALUES (?p0 ?o) {{ {_values(rules.domain, 2)} }}
+            ?s ?p0 ?x . BIND(<{R_RDF.type}> AS ?p) FILTER NOT EXISTS {{ ?s a ?o }} }}""")
+    if rules.range:
+        parts.append(f"""{{ VALUES (?p0 ?o) {{ {_values(rules.range, 2)} }}
+            ?x ?p0 ?s . FILTER(!isLiteral(?s)) BIND(<{R_RDF.type}> AS ?p)
+            FILTER NOT EXISTS {{ ?s a ?o }} }}""")
+    for p, chain in sorted(rules.chains):
+        path = " . ".join(f"?v{i} <{step}> ?v{i + 1}" for i, step in enumerate(chain))
+        parts.append(f"""{{ {path} . BIND(?v0 AS ?s) BIND(<{p}> AS ?p) BIND(?v{len(chain)} AS ?o)
+            FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
+    for p in sorted(rules.transitive):
+        parts.append(f"""{{ ?s <{p}> ?m . ?m <{p}> ?o . BIND(<{p}> AS ?p)
+            FILTER NOT EXISTS {{ ?s <{p}> ?o }} }}""")
+    if rules.has_value_in:
+        parts.append(f"""{{ VALUES (?hp ?hv ?o) {{ {_values(rules.has_value_in, 3)} }}
+            ?s ?hp ?hv . BIND(<{R_RDF.type}> AS ?p) FILTER NOT EXISTS {{ ?s a ?o }} }}""")
+    if rules.has_value_out:
+        parts.append(f"""{{ VALUES (?e ?p ?o) {{ {_values(rules.has_value_out, 3)} }}
+            ?s a ?e . FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
+    if not parts:
+        return ""
+    return "CONSTRUCT { ?s ?p ?o } WHERE {\n" + "\nUNION\n".join(parts) + "\n}"
+
+
+def materialise(store_query, add_triples, rules: Rules, max_rounds: int = 20) -> int:
+    """Apply `rules` to a store until fixpoint; returns the number of triples added.
+
+    `store_query(sparql)` runs a query over the union of all graphs;
+    `add_triples(triples)` writes pyoxigraph Triples into the inferred graph.
+    """
+    query = rule_query(rules)
+    if not query:
+        return 0
+    added = 0
+    for _ in range(max_rounds):
+        new = {t for t in store_query(query)}
+        if not new:
+            return added
+        add_triples(new)
+        added += len(new)
+    raise RuntimeError(f"inference did not reach a fixpoint in {max_rounds} rounds")
+
+
+def is_builtin(term) -> bool:
+    return str(term).startswith(BUILTIN_NS)

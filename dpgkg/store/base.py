@@ -1,0 +1,72 @@
+"""What every store offers: read queries, and versioned, atomically swapped writes."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+
+from pyoxigraph import NamedNode, Quad
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or holds no graph yet."""
+
+
+class Store(ABC):
+    @abstractmethod
+    def query(self, sparql: str, *, default_graph_uris: list[str] | None = None,
+              named_graph_uris: list[str] | None = None):
+        """Run a read query; returns pyoxigraph QuerySolutions, QueryTriples or QueryBoolean.
+
+        Without dataset IRIs the default graph is the union of all graphs.
+        """
+
+    @abstractmethod
+    def version(self) -> str:
+        """An id of the graph now served; changes with every successful build."""
+
+    @abstractmethod
+    def writer(self) -> "StoreWriter":
+        """A writer for a new version; nothing is visible until `commit()`."""
+
+    def select(self, sparql: str) -> list[dict]:
+        """A SELECT as a list of {variable: pyoxigraph term} rows (unbound variables left out)."""
+        results = self.query(sparql)
+        names = [v.value for v in results.variables]
+        return [{n: s[n] for n in names if s[n] is not None} for s in results]
+
+    def ask(self, sparql: str) -> bool:
+        return bool(self.query(sparql))
+
+    def close(self) -> None:
+        pass
+
+
+class StoreWriter(ABC):
+    """Loads one new version of the graph; `commit` swaps it in, `abort` throws it away."""
+
+    @abstractmethod
+    def add_graph(self, graph: NamedNode, triples: Iterable) -> None:
+        """Add triples (pyoxigraph Triples) into named graph `graph`."""
+
+    @abstractmethod
+    def add_quads(self, quads: Iterable[Quad]) -> None: ...
+
+    @abstractmethod
+    def query(self, sparql: str):
+        """Query what has been loaded so far (union default graph)."""
+
+    @abstractmethod
+    def commit(self) -> str:
+        """Make this version the one served; returns its version id."""
+
+    @abstractmethod
+    def abort(self) -> None: ...
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.abort()
+        return False
