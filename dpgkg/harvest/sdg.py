@@ -13,7 +13,7 @@ from dpgkg.rdf import DCT, RDF, RDFS, SDG, SDGO, SKOS, lit
 from dpgkg.sources import is_url, read_bytes
 from dpgkg.sources.reference import display_path
 
-__all__ = ["harvest_sdg", "SCHEME"]
+__all__ = ["SCHEME", "harvest_sdg"]
 
 SCHEME = NamedNode("http://metadata.un.org/sdg")
 VOID_DATASET = NamedNode("http://metadata.un.org/sdg/void.ttl#SDG")

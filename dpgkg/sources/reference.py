@@ -6,12 +6,19 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import PurePosixPath
 
 from dpgkg.sources import LAYOUT, is_url, read_bytes
 
-__all__ = ["Row", "read_csv", "read_csv_rows", "PartialDate", "parse_partial_date",
-           "display_path"]
+__all__ = [
+    "PartialDate",
+    "Row",
+    "display_path",
+    "parse_partial_date",
+    "read_csv",
+    "read_csv_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -67,14 +74,15 @@ _DATE_FORMS = [
 
 def parse_partial_date(text: str) -> PartialDate:
     """'2021-09-27', '2025-03' or '2019'; ValueError for anything else (or an impossible date)."""
-    from datetime import date
-
     text = text.strip()
     for pattern, precision in _DATE_FORMS:
         if pattern.match(text):
             parts = [int(p) for p in text.split("-")]
             year, month, day = (parts + [1, 1])[:3]
-            date(year, month, day)  # raises ValueError on month 13, Feb 30...
+            try:
+                date(year, month, day)
+            except ValueError as exc:  # month 13, 30 February...
+                raise ValueError(f"not a date: {text!r} ({exc})") from None
             return PartialDate(text, precision)
     raise ValueError(f"not a date (YYYY-MM-DD, YYYY-MM or YYYY): {text!r}")
 
