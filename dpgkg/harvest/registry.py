@@ -1,0 +1,560 @@
+"""Registry records -> RDF, per docs/model.md (one named graph per registry file).
+
+Normalisation, in short (details in :mod:`dpgkg.sources.registry`):
+
+* ``""``, ``[""]`` and whitespace-only are no answer;
+* contact names and e-mail addresses (every key mentioning e-mail or contact) are
+  dropped, and e-mail addresses inside free text become "[e-mail removed]";
+* URLs are stripped; a field holding several URLs or a URL inside text gives each URL;
+  ``www.example.org`` gets ``https://``; characters an IRI cannot hold are
+  percent-encoded; what still is not an absolute IRI is dropped with a warning;
+* SPDX ids are normalised (GPL-3.0 -> GPL-3.0-only), the id as written is kept on the
+  licence declaration; an id not on the SPDX list is kept only as
+  ``dpg:spdxIdAsWritten`` with a warning;
+* organisations with the same normalised name are one resource; sectors likewise;
+* country names are matched to ISO codes when a :class:`CountryMatcher` is given,
+  otherwise (and when a name does not match) kept as ``dpg:countryAsWritten``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import replace
+from urllib.parse import quote
+
+from pyoxigraph import NamedNode, Triple
+
+from dpgkg.harvest import HarvestContext, HarvestedGraph, HarvestResult, Problem
+from dpgkg.harvest.countries import CountryMatcher
+from dpgkg.harvest.licences import LicenceIndex, default_index
+from dpgkg.harvest.provenance import graph_provenance, source_description
+from dpgkg.iris import slugify
+from dpgkg.rdf import DCT, DPG, FOAF, RDF, SCHEMA, SDG, SKOS, SPDX_LICENSE, XSD, lit
+from dpgkg.sources.registry import (
+    EMAIL,
+    RegistryFile,
+    clean_record,
+    clean_screening,
+    name_key,
+    open_registry,
+    scrub_text,
+)
+
+__all__ = ["Directory", "clean_url", "harvest_registry", "normalise_name", "record_to_graph"]
+
+REGISTRY_URL = "https://github.com/DPGAlliance/publicgoods-candidates"
+REGISTRY_LICENCE = "http://spdx.org/licenses/Unlicense"
+CONTACT_REMOVED = "[contact removed]"
+
+STAGES = {"dpg": DPG.DPGStage, "nominee": DPG.NomineeStage,
+          "archive": DPG.ArchivedStage, "archived": DPG.ArchivedStage,
+          "excluded": DPG.ExcludedStage}
+STAGE_CLASS = {
+    DPG.DPGStage.value: DPG.DigitalPublicGood, DPG.NomineeStage.value: DPG.Nominee,
+    DPG.ArchivedStage.value: DPG.ArchivedSolution, DPG.ExcludedStage.value: DPG.ExcludedSolution,
+}
+TYPE_CONCEPT = {"software": DPG.Software, "data": DPG.Data, "content": DPG.Content,
+                "standard": DPG.Standard, "aimodel": DPG.AIModel}
+TYPE_CLASS = {"software": [SCHEMA.SoftwareSourceCode], "data": [SCHEMA.Dataset],
+              "content": [SCHEMA.CreativeWork], "standard": [SCHEMA.CreativeWork, DCT.Standard],
+              "aimodel": [SCHEMA.SoftwareSourceCode]}
+ROLE = {"owner": DPG.ownedBy, "maintainer": DPG.maintainedBy, "funder": DPG.fundedBy,
+        "implementer": DPG.implementedBy}
+SECTION_INDICATOR = {
+    "clearOwnership": "3", "platformIndependence": "4", "documentation": "5", "NonPII": "6",
+    "privacy": "7", "standards": "8", "doNoHarm.preventHarm": "9",
+    "doNoHarm.dataPrivacySecurity": "9a", "doNoHarm.inappropriateIllegalContent": "9b",
+    "doNoHarm.protectionFromHarassment": "9c",
+}
+_KEY_RENAMES = {("doNoHarm.inappropriateIllegalContent", "type"): "illegalContentType"}
+_PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_URL_IN_TEXT = re.compile(r"(?:https?|ftp)://[^\s,;<>\"'\]\[{}|\\^`]+", re.IGNORECASE)
+_BARE_HOST = re.compile(r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:[/?#]\S*)?$")
+_WEB = re.compile(r"^(?:https?|ftp)://", re.IGNORECASE)
+_YES_NO = {"yes": "Yes", "no": "No", "unknown": "Unknown"}
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def normalise_name(name: str) -> str:
+    """Trivial variants of a name made equal: Unicode form, spaces, trailing punctuation."""
+    text = unicodedata.normalize("NFKC", name)
+    text = " ".join(text.split())
+    return text.rstrip(" .,;:").strip()
+
+
+def _valid_iri(text: str) -> NamedNode | None:
+    try:
+        node = NamedNode(text)
+    except ValueError:
+        return None
+    return node if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) else None
+
+
+def _encode(url: str) -> str:
+    return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
+
+
+def clean_url(value: str | None) -> tuple[list[NamedNode], bool]:
+    """The IRIs a URL field holds, and whether something in it could not be used.
+
+    A valid http(s)/ftp IRI is taken as it is; otherwise every URL found in the text is
+    taken (percent-encoding spaces and other characters an IRI cannot hold); a bare
+    host name (``www.example.org/x``) gets ``https://``. URLs holding an e-mail address
+    (mailto: and the like) are never taken.
+    """
+    text = (value or "").strip()
+    if not text:
+        return [], False
+    if _WEB.match(text) and not EMAIL.search(text) and text.count("://") == 1:
+        # One URL; spaces inside its path ("https://x.org/my file.pdf") are encoded,
+        # a space before prose ("https://x.org/a (Norwegian only)") ends it.
+        rest = text.split(None, 1)[1] if " " in text else ""
+        if not rest or (not re.search(r"\s", rest) and re.search(r"[/.]", rest)
+                        and not rest.startswith("(")):
+            node = _valid_iri(text) or _valid_iri(_encode(text))
+            if node is not None:
+                return [node], False
+    found: list[NamedNode] = []
+    for m in _URL_IN_TEXT.finditer(text):
+        url = m.group(0).rstrip(".,;:!?")
+        while url.endswith(")") and url.count(")") > url.count("("):
+            url = url[:-1]
+        node = _valid_iri(_encode(url))
+        if node is not None and not EMAIL.search(url) and node not in found:
+            found.append(node)
+    if found:
+        return found, False
+    if _BARE_HOST.match(text) and not EMAIL.search(text):
+        node = _valid_iri(_encode("https://" + text))
+        if node is not None:
+            return [node], False
+    return [], True
+
+
+def _contact_names(record: object) -> tuple[set[str], set[str]]:
+    """(contact names given in a record, name keys of its organisations and itself)."""
+    contacts: set[str] = set()
+    public: set[str] = set()
+    if not isinstance(record, dict):
+        return contacts, public
+    if isinstance(record.get("name"), str):
+        public.add(name_key(record["name"]))
+    orgs = record.get("organizations")
+    for o in orgs if isinstance(orgs, list) else []:
+        if not isinstance(o, dict):
+            continue
+        if isinstance(o.get("name"), str):
+            public.add(name_key(o["name"]))
+        for key, value in o.items():
+            if "contact" in key.lower() and "mail" not in key.lower() and isinstance(value, str):
+                value = " ".join(value.split())
+                if len(name_key(value)) >= 3:
+                    contacts.add(value)
+    return contacts, public
+
+
+class PrivateNames:
+    """Contact names to remove from free text; fast on long texts without any of them."""
+
+    _WORD = re.compile(r"\w+")
+
+    def __init__(self, names: list[str]):
+        self._by_first: dict[str, list[str]] = {}
+        for n in names:
+            words = self._WORD.findall(n.lower())
+            if words:
+                self._by_first.setdefault(words[0], []).append(n)
+        self._cache: dict[tuple[str, ...], re.Pattern] = {}
+
+    def _pattern(self, text: str) -> re.Pattern | None:
+        words = set(self._WORD.findall(text.lower()))
+        cands = tuple(sorted((n for w in words & self._by_first.keys()
+                              for n in self._by_first[w]), key=lambda n: (-len(n), n)))
+        if not cands:
+            return None
+        pat = self._cache.get(cands)
+        if pat is None:
+            pat = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in cands)
+                             + r")(?!\w)", re.IGNORECASE)
+            self._cache[cands] = pat
+        return pat
+
+    def sub(self, replacement: str, text: str) -> str:
+        pat = self._pattern(text)
+        return pat.sub(replacement, text) if pat is not None else text
+
+    def search(self, text: str) -> bool:
+        pat = self._pattern(text)
+        return bool(pat is not None and pat.search(text))
+
+
+def _private_pattern(contacts: set[str], public: set[str]) -> PrivateNames | None:
+    """The contact names that are not also the name of an organisation or solution in
+    the registry ("Statistics Sweden" is both: an organisation's name)."""
+    names = [n for n in contacts if name_key(n) not in public]
+    return PrivateNames(names) if names else None
+
+
+class Directory:
+    """What a record's graph needs to know about the other records: canonical names (and
+    websites) of organisations and sectors, so the same resource gets the same triples in
+    every record graph that mentions it, and every contact name given anywhere, so none
+    reaches free text."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, Counter] = {}
+        self._sites: dict[str, Counter] = {}
+        self._sectors: dict[str, Counter] = {}
+        self._contacts: set[str] = set()
+        self._public: set[str] = set()
+        self._pattern: PrivateNames | None | bool = False
+
+    @property
+    def private_names(self) -> PrivateNames | None:
+        if self._pattern is False:
+            self._pattern = _private_pattern(self._contacts, self._public)
+        return self._pattern
+
+    def add_record(self, record: dict, iris) -> None:
+        if not isinstance(record, dict):
+            return
+        contacts, public = _contact_names(record)
+        self._contacts |= contacts
+        self._public |= public
+        self._pattern = False
+        orgs = record.get("organizations")
+        for o in orgs if isinstance(orgs, list) else []:
+            if not isinstance(o, dict) or not isinstance(o.get("name"), str):
+                continue
+            name = normalise_name(scrub_text(o["name"]))
+            if not name:
+                continue
+            key = iris.organisation(name).value
+            self._names.setdefault(key, Counter())[name] += 1
+            site = o.get("website")
+            if isinstance(site, str):
+                urls, _ = clean_url(site)
+                if urls:
+                    self._sites.setdefault(key, Counter())[urls[0].value] += 1
+        sectors = record.get("sectors")
+        for s in sectors if isinstance(sectors, list) else []:
+            if isinstance(s, str) and s.strip():
+                label = normalise_name(s)
+                self._sectors.setdefault(iris.sector(label).value, Counter())[label] += 1
+
+    @staticmethod
+    def _best(counter: Counter | None) -> str | None:
+        if not counter:
+            return None
+        return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+    def org_name(self, iri: NamedNode, fallback: str) -> str:
+        return self._best(self._names.get(iri.value)) or fallback
+
+    def org_site(self, iri: NamedNode, fallback: NamedNode | None) -> NamedNode | None:
+        best = self._best(self._sites.get(iri.value))
+        return NamedNode(best) if best else fallback
+
+    def sector_label(self, iri: NamedNode, fallback: str) -> str:
+        return self._best(self._sectors.get(iri.value)) or fallback
+
+
+# --------------------------------------------------------------------------- one record
+
+class _Builder:
+    def __init__(self, rf: RegistryFile, ctx: HarvestContext,
+                 private: PrivateNames | None = None):
+        self.rf = rf
+        self.ctx = ctx
+        self.private = private
+        self.triples: list[Triple] = []
+        self.problems: list[Problem] = []
+        self.seen: set[Triple] = set()
+
+    def add(self, s, p, o) -> None:
+        t = Triple(s, p, o)
+        if t not in self.seen:
+            self.seen.add(t)
+            self.triples.append(t)
+
+    def text(self, s, p, value: str | None, lang: str | None = None) -> None:
+        """Free text: e-mail addresses and contact names removed."""
+        if value:
+            value = scrub_text(value)
+            if self.private is not None:
+                value = self.private.sub(CONTACT_REMOVED, value)
+            self.add(s, p, lit(value, lang=lang))
+
+    def warn(self, field: str, message: str, source: str | None = None) -> None:
+        self.problems.append(Problem(source or self.rf.path, message, field=field,
+                                     severity="warning"))
+
+    def urls(self, s, p, value: str | None, field: str) -> list[NamedNode]:
+        nodes, bad = clean_url(value)
+        if bad:
+            self.warn(field, f"not a usable URL: {value!r}: dropped")
+        for n in nodes:
+            self.add(s, p, n)
+        return nodes
+
+
+def _stage_record(b: _Builder, solution: NamedNode, folder: str, stage: NamedNode,
+                  stage_as_written: str | None, rf: RegistryFile) -> NamedNode:
+    node = b.ctx.iris.part(solution, f"stage-{folder}")
+    b.add(node, RDF.type, DPG.StageRecord)
+    b.add(node, DPG.stage, stage)
+    if stage_as_written:
+        b.add(node, DPG.stageAsWritten, lit(stage_as_written))
+    b.add(node, DPG.sourceFile, lit(rf.path))
+    if rf.exclusion_date:
+        b.add(node, DCT.date, lit(rf.exclusion_date, XSD.date))
+    if rf.exclusion_reason:
+        b.text(node, DPG.exclusionReason, rf.exclusion_reason)
+    b.add(solution, DPG.stageHistory, node)
+    return node
+
+
+def _current_stage(b: _Builder, rf: RegistryFile, stage_text: str | None) -> NamedNode:
+    if rf.folder == "archive":
+        return DPG.ArchivedStage
+    if rf.folder == "excluded-nominees":
+        return DPG.ExcludedStage
+    if stage_text and stage_text.lower() in ("dpg", "nominee"):
+        return STAGES[stage_text.lower()]
+    if not stage_text and rf.default_stage:
+        return STAGES[rf.default_stage.lower()]
+    b.warn("stage", f"stage {stage_text!r} is neither 'DPG' nor 'nominee': read as "
+           "'nominee'" if stage_text else "no stage given: read as 'nominee'")
+    return DPG.NomineeStage
+
+
+def record_to_graph(rf: RegistryFile, ctx: HarvestContext,
+                    licences: LicenceIndex | None = None,
+                    countries: CountryMatcher | None = None, *,
+                    directory: Directory | None = None,
+                    ) -> tuple[HarvestedGraph | None, list[Problem]]:
+    """One registry file -> its named graph (docs/model.md), and the problems met.
+
+    Pure apart from recording licence use in `licences` and unmatched names in
+    `countries`. Works on a single record (a user's nominee): a ``directory`` built over
+    all records only makes organisation and sector names identical across records.
+    Returns (None, problems) when the record is unusable.
+    """
+    record, problems = clean_record(rf.record, rf.path)
+    if record is None:
+        return None, problems
+    iris = ctx.iris
+    solution = iris.solution(rf.record_id)
+    graph = iris.record_graph(rf.folder, rf.record_id)
+    if directory is not None:
+        private = directory.private_names
+    else:
+        private = _private_pattern(*_contact_names(rf.record))
+    b = _Builder(rf, ctx, private)
+    b.problems = problems
+    b.triples = graph_provenance(ctx, graph, "registry", rf.path, describes=solution)
+    b.seen = set(b.triples)
+
+    stage = _current_stage(b, rf, record["stage"])
+    b.add(solution, RDF.type, DPG.Solution)
+    b.add(solution, RDF.type, STAGE_CLASS[stage.value])
+    for t in record["type"]:
+        for cls in TYPE_CLASS[t]:
+            b.add(solution, RDF.type, cls)
+        b.add(solution, DPG.solutionType, TYPE_CONCEPT[t])
+    if not record["type"]:
+        b.add(solution, RDF.type, SCHEMA.CreativeWork)
+    b.text(solution, SCHEMA.name, record["name"])
+    for alias in record["aliases"]:
+        b.text(solution, SCHEMA.alternateName, alias)
+    b.text(solution, SCHEMA.description, record["description"])
+    b.urls(solution, SCHEMA.url, record["website"], "website")
+    b.add(solution, DPG.stage, stage)
+    _stage_record(b, solution, rf.folder, stage, record["stage"], rf)
+
+    _licences(b, solution, record, licences)
+    _sdgs(b, solution, record)
+    _organisations(b, solution, record, directory)
+
+    for r in record["repositories"]:
+        b.urls(solution, SCHEMA.codeRepository, r["url"], f"repositories[{r['index']}].url")
+    if record["repositoryURL"]:
+        b.urls(solution, SCHEMA.codeRepository, record["repositoryURL"], "repositoryURL")
+    for s in record["sectors"]:
+        label = normalise_name(s)
+        node = iris.sector(label)
+        if directory is not None:
+            label = directory.sector_label(node, label)
+        b.add(solution, DPG.sector, node)
+        b.add(node, RDF.type, SKOS.Concept)
+        b.add(node, SKOS.prefLabel, lit(label, lang="en"))
+
+    if rf.screening is not None:
+        _screening(b, solution, rf, countries)
+    graph_out = HarvestedGraph(graph=graph, key=f"{rf.folder}/{rf.record_id}",
+                               triples=b.triples, subject=solution)
+    return graph_out, b.problems
+
+
+def _licences(b: _Builder, solution: NamedNode, record: dict,
+              licences: LicenceIndex | None) -> None:
+    index = licences if licences is not None else default_index()
+    for lic in record["license"]:
+        raw, i = lic["spdx"], lic["index"]
+        current, problem = index.normalise(raw, source=b.rf.path, field=f"license[{i}].spdx",
+                                           record_use=licences is not None)
+        if problem is not None:
+            b.problems.append(problem)
+        frag = current if current else "unknown-" + slugify(raw)
+        decl = b.ctx.iris.part(solution, f"license-{frag}")
+        b.add(decl, RDF.type, DPG.LicenseDeclaration)
+        b.add(decl, DPG.spdxIdAsWritten, lit(raw))
+        if current:
+            b.add(solution, DCT.license, SPDX_LICENSE[current])
+            b.add(decl, DCT.license, SPDX_LICENSE[current])
+        b.urls(decl, SCHEMA.url, lic["licenseURL"], f"license[{i}].licenseURL")
+        b.add(solution, DPG.licenseDeclaration, decl)
+
+
+def _sdgs(b: _Builder, solution: NamedNode, record: dict) -> None:
+    for s in record["SDGs"]:
+        n = s["SDGNumber"]
+        node = b.ctx.iris.part(solution, f"sdg-{n}")
+        b.add(solution, DPG.relevantToSDG, SDG[str(n)])
+        b.add(solution, DPG.sdgRelevance, node)
+        b.add(node, RDF.type, DPG.SDGRelevance)
+        b.add(node, DPG.sdg, SDG[str(n)])
+        b.text(node, DPG.evidenceText, s["evidenceText"])
+        b.urls(node, DPG.evidenceURL, s["evidenceURL"], f"SDGs[{s['index']}].evidenceURL")
+
+
+def _organisations(b: _Builder, solution: NamedNode, record: dict,
+                   directory: Directory | None) -> None:
+    for o in record["organizations"]:
+        name = normalise_name(o["name"])
+        if not name:
+            continue
+        node = b.ctx.iris.organisation(name)
+        field = f"organizations[{o['index']}].website"
+        sites, bad = clean_url(o["website"])
+        if bad:
+            b.warn(field, f"not a usable URL: {o['website']!r}: dropped")
+        site = sites[0] if sites else None
+        if directory is not None:
+            name = directory.org_name(node, name)
+            site = directory.org_site(node, site)
+        if b.private is not None and b.private.search(name):
+            b.warn(f"organizations[{o['index']}].name", "the organisation's name contains a "
+                   "name given as contact person: published as the organisation's name")
+        b.add(node, RDF.type, DPG.Organisation)
+        b.add(node, RDF.type, FOAF.Agent)
+        b.add(node, SCHEMA.name, lit(name))
+        if site is not None:
+            b.add(node, SCHEMA.url, site)
+        b.add(solution, ROLE.get(o["org_type"] or "", DPG.hasOrganisation), node)
+
+
+def _screening(b: _Builder, solution: NamedNode, rf: RegistryFile,
+               countries: CountryMatcher | None) -> None:
+    source = rf.screening_path or rf.path
+    answers, problems = clean_screening(rf.screening, source)
+    b.problems.extend(problems)
+    for section, values in answers.items():
+        if section == "locations":
+            _locations(b, solution, values, countries, source)
+            continue
+        number = SECTION_INDICATOR.get(section)
+        if number is None:
+            b.warn(section, "unknown screening section: ignored", source)
+            continue
+        node = b.ctx.iris.part(solution, f"indicator-{number}")
+        b.add(solution, DPG.indicatorAnswer, node)
+        b.add(node, RDF.type, DPG.IndicatorAnswer)
+        b.add(node, DPG.answersIndicator, DPG[f"Indicator{number}"])
+        for key, items in values.items():
+            prop_name = _KEY_RENAMES.get((section, key), key)
+            if not _PROPERTY_NAME.match(prop_name):
+                b.warn(f"{section}.{key}", "a key that cannot be a property name: dropped",
+                       source)
+                continue
+            prop = DPG[prop_name]
+            for item in items:
+                b.text(node, prop, _YES_NO.get(item.lower(), item))
+
+
+def _locations(b: _Builder, solution: NamedNode, values: dict[str, list[str]],
+               countries: CountryMatcher | None, source: str) -> None:
+    props = {"developmentCountries": DPG.developmentCountry,
+             "deploymentCountries": DPG.deploymentCountry}
+    for key, names in values.items():
+        prop = props.get(key)
+        if prop is None:
+            b.warn(f"locations.{key}", "unknown locations field: ignored", source)
+            continue
+        for i, name in enumerate(names):
+            name = " ".join(name.split())
+            code = countries.match(name) if countries is not None else None
+            if code:
+                b.add(solution, prop, b.ctx.iris.country(code))
+                continue
+            b.add(solution, DPG.countryAsWritten, lit(name))
+            if countries is not None:
+                why = ("not a country" if countries.is_not_country(name)
+                       else "country name not matched")
+                b.warn(f"locations.{key}[{i}]", f"{why}: {name!r}: kept as written", source)
+
+
+# --------------------------------------------------------------------------- everything
+
+def _archive_stage_graph(rf: RegistryFile, ctx: HarvestContext) -> HarvestedGraph:
+    """The archive copy of a record that nominees/ describes: only its stage record."""
+    solution = ctx.iris.solution(rf.record_id)
+    graph = ctx.iris.record_graph("archive", rf.record_id)
+    b = _Builder(rf, ctx)
+    b.triples = graph_provenance(ctx, graph, "registry", rf.path, describes=solution)
+    b.seen = set(b.triples)
+    stage_text = rf.record.get("stage") if isinstance(rf.record.get("stage"), str) else None
+    _stage_record(b, solution, "archive", DPG.ArchivedStage,
+                  stage_text.strip() if stage_text and stage_text.strip() else None, rf)
+    return HarvestedGraph(graph=graph, key=f"archive/{rf.record_id}", triples=b.triples,
+                          subject=None)
+
+
+def harvest_registry(location: str, ctx: HarvestContext,
+                     countries: CountryMatcher | None = None,
+                     licences: LicenceIndex | None = None) -> HarvestResult:
+    """Read and convert the whole registry: one graph per file plus id:graph/registry-source.
+
+    `licences` (built with ``LicenceIndex.from_registry``) records the licences used so
+    its ``licence_graph`` covers them; the licence graph is not part of this result.
+    A record id in both nominees/ and archive/ is described by the nominees/ file; the
+    archive file gives a graph with only its #stage-archive record (subject None).
+    """
+    snap = open_registry(location)
+    result = HarvestResult(problems=list(snap.problems))
+    if ctx.commit is None and snap.commit:
+        ctx = replace(ctx, commit=snap.commit)
+    if licences is None:
+        licences = LicenceIndex.from_markdown(snap.licences_page)
+    directory = Directory()
+    for rf in snap.files:
+        directory.add_record(rf.record, ctx.iris)
+    nominee_ids = {rf.record_id for rf in snap.files if rf.folder == "nominees"}
+    for rf in snap.files:
+        if rf.folder == "archive" and rf.record_id in nominee_ids:
+            result.graphs.append(_archive_stage_graph(rf, ctx))
+            continue
+        hg, problems = record_to_graph(rf, ctx, licences, countries, directory=directory)
+        result.problems.extend(problems)
+        if hg is not None:
+            result.graphs.append(hg)
+    graph = ctx.iris.reference_graph("registry-source")
+    triples = graph_provenance(ctx, graph, "registry", ".")
+    triples += source_description(ctx, "registry", "DPG registry", REGISTRY_URL,
+                                  REGISTRY_LICENCE)
+    result.graphs.append(HarvestedGraph(graph=graph, key="registry-source", triples=triples,
+                                        subject=ctx.iris.source("registry")))
+    return result
