@@ -21,7 +21,7 @@ from dpgkg import reasoning
 from dpgkg.config import ONTOLOGY_DIR, SHAPES_DIR, Settings
 from dpgkg.harvest import HarvestContext, HarvestResult, Problem
 from dpgkg.iris import IRIs
-from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PROV, RDF, SHAPES_IRI, XSD, lit
+from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PROV, RDF, SHAPES_IRI, XSD, lit, parse_into
 from dpgkg.sources import locate, read_bytes
 from dpgkg.store import open_store
 
@@ -156,11 +156,9 @@ def build(settings: Settings, progress: Progress | None = None,
             for hg in harvested.graphs:
                 writer.add_graph(hg.graph, hg.triples)
             for f in ontology_files():
-                writer.add_quads(ox.parse(path=str(f), format=ox.RdfFormat.TURTLE,
-                                          to_graph=ox.NamedNode(ONTOLOGY_IRI)))
+                writer.add_quads(parse_into(f, ox.RdfFormat.TURTLE, ox.NamedNode(ONTOLOGY_IRI)))
             for f in shapes_files():
-                writer.add_quads(ox.parse(path=str(f), format=ox.RdfFormat.TURTLE,
-                                          to_graph=ox.NamedNode(SHAPES_IRI)))
+                writer.add_quads(parse_into(f, ox.RdfFormat.TURTLE, ox.NamedNode(SHAPES_IRI)))
 
         with step("reason"):
             rules = reasoning.compile_rules(load_tbox(settings))

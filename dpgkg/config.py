@@ -22,7 +22,7 @@ class Settings:
     """Everything that can be configured; env vars are DPGKG_<FIELD NAME IN CAPITALS>."""
 
     base_iri: str = DEFAULT_BASE_IRI
-    store: str = "data/store"
+    store: str = "var/store"
     # A directory laid out like ../shared, or None for the public sources.
     sources: str | None = None
     query_timeout: float = 10.0

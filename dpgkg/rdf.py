@@ -61,6 +61,13 @@ def sparql_prefixes() -> str:
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 
 
+def parse_into(path, fmt, graph: NamedNode):
+    """Parse a graph file (pyoxigraph RdfFormat) as Quads in named graph `graph`."""
+    from pyoxigraph import Quad, parse
+
+    return (Quad(q.subject, q.predicate, q.object, graph) for q in parse(path=str(path), format=fmt))
+
+
 def iri(value: str) -> NamedNode:
     return NamedNode(value)
 

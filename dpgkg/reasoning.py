@@ -2,7 +2,7 @@
 
 owlrl's full closure over the registry graph takes tens of seconds because it
 applies every OWL 2 RL rule to every triple. The ontology only uses a handful of
-constructs, so we compile its TBox (with owlrl's help for the TBox closure) into
+constructs, so we compile its TBox into
 a few rule tables and run them as SPARQL in the store until nothing new comes
 out. ``tests/test_reasoning.py`` checks the result against owlrl itself.
 
