@@ -102,17 +102,26 @@ class EmbeddedWriter(StoreWriter):
         self.dir = path / "versions" / self.version_id
         self.store = ox.Store(str(self.dir))
         self._done = False
+        # Each bulk load writes new files: buffer and load once before the next read.
+        self._pending: list[ox.Quad] = []
 
     def add_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> None:
-        self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        self._pending.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        self.store.bulk_extend(quads)
+        self._pending.extend(quads)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.store.bulk_extend(self._pending)
+            self._pending = []
 
     def query(self, sparql: str):
+        self._flush()
         return self.store.query(sparql, use_default_graph_as_union=True)
 
     def commit(self) -> str:
+        self._flush()
         self.store.flush()
         self.store.optimize()
         del self.store  # release RocksDB's lock before readers open it
