@@ -12,7 +12,7 @@ EXAMPLES: list[tuple[str, str]] = [
 SELECT ?goal ?notation ?label (COUNT(DISTINCT ?dpg) AS ?dpgs) WHERE {
   ?dpg a dpg:DigitalPublicGood ; dpg:relevantToSDG ?goal .
   ?goal a sdgo:Goal ; skos:notation ?notation ; skos:prefLabel ?label .
-  FILTER(LANG(?label) = "en")
+  FILTER(LANG(?label) = "en" && DATATYPE(?notation) = sdgo:SDGCodeCompact)
 }
 GROUP BY ?goal ?notation ?label
 ORDER BY xsd:integer(?notation)
@@ -73,7 +73,7 @@ SELECT ?successor ?name ?current WHERE {
 SELECT ?target ?notation ?label WHERE {
   sdg:4 sdgo:hasTarget ?target .
   ?target skos:notation ?notation ; skos:prefLabel ?label .
-  FILTER(LANG(?label) = "fr")
+  FILTER(LANG(?label) = "fr" && DATATYPE(?notation) = sdgo:SDGCodeCompact)
 }
 ORDER BY ?notation
 """),
