@@ -24,7 +24,8 @@ import pyoxigraph as ox
 
 from dpgkg.store.base import Store, StoreUnavailable, StoreWriter
 
-KEEP_VERSIONS = 2  # the one served and the one before, which readers may still hold
+KEEP_VERSIONS = 2
+FLUSH_EVERY = 200_000  # quads buffered before a bulk load: few files, bounded memory  # the one served and the one before, which readers may still hold
 
 
 def _new_version_id() -> str:
@@ -106,10 +107,12 @@ class EmbeddedWriter(StoreWriter):
         self._pending: list[ox.Quad] = []
 
     def add_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> None:
-        self._pending.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        self.add_quads(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         self._pending.extend(quads)
+        if len(self._pending) >= FLUSH_EVERY:
+            self._flush()
 
     def _flush(self) -> None:
         if self._pending:
