@@ -1,0 +1,425 @@
+"""A remote SPARQL 1.1 store (Oxigraph server, Virtuoso, Fuseki, GraphDB, ...) behind `Store`.
+
+Spec strings (see docs/remote-stores.md)::
+
+    oxigraph+http://host:7878                      /query, /update, /store
+    virtuoso+http://host:8890                      /sparql (reads), /sparql-auth (writes)
+    sparql+https://host/ds?query=Q&update=U&gsp=G  any SPARQL 1.1 Protocol endpoints
+    https://host/ds                                one endpoint for query and update
+
+Reads go over the SPARQL 1.1 Protocol and come back as genuine pyoxigraph objects
+(`QuerySolutions`, `QueryTriples`, `QueryBoolean`), so callers cannot tell this
+store from the embedded one.
+
+Writes: a writer stages the new version in a local in-memory pyoxigraph store
+(the build's reasoning and counting queries run there, fast), and `commit()`
+publishes it as ONE SPARQL Update request: drop the graphs of the version now
+served, insert every named graph, rewrite the control graph. SPARQL 1.1 Update
+says a request SHOULD be applied atomically, and Oxigraph, Virtuoso, Fuseki and
+GraphDB each run a request in one transaction, so readers see the old version or
+the new one, never staging graphs or a mix, and a build or server killed mid-load
+leaves the old version serving with nothing to clean up.
+
+The control graph `urn:dpgkg:control` holds two triples: the version id
+(what `version()` returns) and the list of graphs that version wrote, which the
+next commit drops; graphs dpgkg did not write (e.g. Virtuoso's system graphs)
+are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from dpgkg.store.base import Store, StoreUnavailable, StoreWriter
+from dpgkg.store.embedded import _new_version_id
+
+log = logging.getLogger(__name__)
+
+CONTROL = ox.NamedNode("urn:dpgkg:control")
+VERSION = ox.NamedNode("urn:dpgkg:version")
+GRAPHS = ox.NamedNode("urn:dpgkg:graphs")
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+BATCH_TRIPLES = 2000  # triples per INSERT DATA operation within a request
+WRITE_TIMEOUT = 3600.0  # seconds: publishing a whole version can take a while
+
+SELECT_JSON = "application/sparql-results+json"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+
+_PROLOGUE = re.compile(r"\s*(?:(?:#[^\n]*\n?)|(?:PREFIX\s+[^:\s]*:\s*<[^>]*>)|(?:BASE\s*<[^>]*>)"
+                       r"|(?:DEFINE\s+\S+\s+(?:\"[^\"]*\"|'[^']*'|<[^>]*>|\S+)))*\s*", re.IGNORECASE)
+_FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+class StoreTimeout(StoreUnavailable):
+    """The store did not answer within the query timeout."""
+
+
+class StoreError(RuntimeError):
+    """The store answered, but not with what we asked for (e.g. truncated results)."""
+
+
+def query_form(sparql: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, read after the prologue."""
+    m = _FORM.match(sparql, _PROLOGUE.match(sparql).end())
+    if not m:
+        raise SyntaxError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
+    return m.group(1).upper()
+
+
+def redact(url: str) -> str:
+    """The URL without user:password@, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def _strip_userinfo(url: str) -> tuple[str, str | None, str | None]:
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, None
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, _, password = userinfo.partition(":")
+    return (urllib.parse.urlunsplit(parts._replace(netloc=host)),
+            urllib.parse.unquote(user) or None, urllib.parse.unquote(password) or None)
+
+
+@dataclass
+class Endpoints:
+    """Where one kind of store answers, and what it needs besides the standard."""
+
+    kind: str
+    query: str
+    update: str
+    gsp: str | None = None
+    # form parameters that make the default graph the union of the named graphs
+    union_params: dict = field(default_factory=dict)
+    url: str = ""
+
+
+def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
+    """The endpoints named by a spec string (without credentials)."""
+    kind, sep, url = spec.partition("+")
+    if not sep or not url.startswith(("http://", "https://")):
+        kind, url = "sparql", spec
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"not a remote store spec: {redact(spec)!r}")
+    kind = kind.lower()
+    if kind == "oxigraph":
+        base = url.rstrip("/")
+        return Endpoints(kind, f"{base}/query", f"{base}/update", f"{base}/store",
+                         {"union-default-graph": ""}, base)
+    if kind == "virtuoso":
+        base = url.rstrip("/")
+        # Anonymous /sparql cannot write; /sparql-auth takes digest auth (e.g. dba).
+        auth = "-auth" if authenticated else ""
+        return Endpoints(kind, f"{base}/sparql", f"{base}/sparql{auth}",
+                         f"{base}/sparql-graph-crud{auth}", {}, base)
+    if kind == "sparql":
+        parts = urllib.parse.urlsplit(url)
+        params = dict(urllib.parse.parse_qsl(parts.query))
+        base = urllib.parse.urlunsplit(parts._replace(query=""))
+        query = params.pop("query", base)
+        update = params.pop("update", query)
+        gsp = params.pop("gsp", None)
+        if params:
+            raise ValueError(f"unknown spec parameters {sorted(params)} in {redact(spec)!r}")
+        return Endpoints(kind, query, update, gsp, {}, base)
+    raise ValueError(f"unknown store kind {kind!r} in {redact(spec)!r} "
+                     "(oxigraph+, virtuoso+, sparql+ or a plain http(s) URL)")
+
+
+def _nt(term) -> str:
+    return str(term)  # pyoxigraph terms print as N-Triples, which SPARQL accepts
+
+
+class RemoteStore(Store):
+    """A SPARQL 1.1 Protocol store. Keeps no connection state: a store that comes back works."""
+
+    def __init__(self, spec: str, *, timeout: float | None = None, user: str | None = None,
+                 password: str | None = None, write_timeout: float = WRITE_TIMEOUT):
+        spec, spec_user, spec_password = _strip_userinfo(spec)
+        self.user = user or os.environ.get("DPGKG_STORE_USER") or spec_user
+        self.password = password or os.environ.get("DPGKG_STORE_PASSWORD") or spec_password
+        self.endpoints = parse_spec(spec, authenticated=bool(self.user))
+        self.spec = spec
+        if timeout is None:
+            timeout = float(os.environ.get("DPGKG_QUERY_TIMEOUT", "10"))
+        self.timeout = timeout
+        self.write_timeout = write_timeout
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.spec!r})"
+
+    # HTTP
+    def _opener(self) -> urllib.request.OpenerDirector:
+        # A fresh opener per request: urllib's auth handlers count retries on
+        # themselves, which is not safe to share between threads.
+        if not self.user:
+            return urllib.request.build_opener()
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        passwords.add_password(None, self.endpoints.url or self.endpoints.query,
+                               self.user, self.password or "")
+        for url in (self.endpoints.query, self.endpoints.update, self.endpoints.gsp):
+            if url:
+                passwords.add_password(None, url, self.user, self.password or "")
+        return urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(passwords),
+                                           urllib.request.HTTPBasicAuthHandler(passwords))
+
+    def _scrub(self, text: str) -> str:
+        if self.password:
+            text = text.replace(self.password, "***")
+        return text
+
+    def _post(self, url: str, body: bytes, content_type: str, accept: str | None,
+              timeout: float) -> tuple[bytes, str, dict]:
+        headers = {"Content-Type": content_type, "User-Agent": "dpgkg"}
+        if accept:
+            headers["Accept"] = accept
+        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        where = redact(url)
+        try:
+            with self._opener().open(req, timeout=timeout) as resp:
+                data = resp.read()
+                return data, resp.headers.get_content_type(), dict(resp.headers.items())
+        except urllib.error.HTTPError as exc:
+            text = self._scrub(exc.read().decode("utf-8", "replace").strip())
+            first = text[:500]
+            if exc.code == 400 or (exc.code >= 500 and _is_query_error(text)):
+                raise SyntaxError(f"{where} rejected the request: {first}") from None
+            if exc.code in (401, 403):
+                raise StoreUnavailable(f"{where} refused the credentials (HTTP {exc.code})"
+                                       ) from None
+            if exc.code == 413:
+                raise StoreError(f"{where}: request too large (HTTP 413); "
+                                 "raise the server's request size limit") from None
+            if exc.code >= 500:
+                raise StoreUnavailable(f"{where} failed (HTTP {exc.code}): {first}") from None
+            raise StoreError(f"{where} answered HTTP {exc.code}: {first}") from None
+        except TimeoutError:
+            raise StoreTimeout(f"{where} did not answer within {timeout:g}s") from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+                raise StoreTimeout(f"{where} did not answer within {timeout:g}s") from None
+            raise StoreUnavailable(f"cannot reach {where}: {self._scrub(str(exc.reason))}"
+                                   ) from None
+        except (ConnectionError, OSError) as exc:  # reset mid-response, broken pipe
+            raise StoreUnavailable(f"lost connection to {where}: {self._scrub(str(exc))}"
+                                   ) from None
+
+    # Reading
+    def query(self, sparql, *, default_graph_uris=None, named_graph_uris=None):
+        form = query_form(sparql)
+        params: list[tuple[str, str]] = [("query", sparql)]
+        if named_graph_uris and not default_graph_uris and self.endpoints.union_params:
+            # Oxigraph refuses union-default-graph with a dataset: name the union instead.
+            default_graph_uris = self._graphs() or ["urn:dpgkg:none"]
+        if default_graph_uris or named_graph_uris:
+            params += [("default-graph-uri", u) for u in default_graph_uris or []]
+            params += [("named-graph-uri", u) for u in named_graph_uris or []]
+        else:
+            params += list(self.endpoints.union_params.items())
+        if self.endpoints.kind == "virtuoso" and self.timeout:
+            params.append(("timeout", str(int(self.timeout * 1000))))
+        accept = SELECT_JSON if form in ("SELECT", "ASK") else GRAPH_ACCEPT
+        body, ctype, headers = self._post(
+            self.endpoints.query, urllib.parse.urlencode(params).encode(),
+            "application/x-www-form-urlencoded", accept, self.timeout + 1)
+        self._check_complete(headers)
+        if form in ("SELECT", "ASK"):
+            return self._results(body, ctype, form)
+        return _triples(body, ctype)
+
+    def _check_complete(self, headers: dict) -> None:
+        # Virtuoso's "anytime" queries return partial results with 200 and say so in
+        # a header; partial results must not pass for the answer.
+        lower = {k.lower(): v for k, v in headers.items()}
+        state = lower.get("x-sql-state")
+        if state:
+            msg = lower.get("x-sql-message", "")
+            if state == "S1TAT":
+                raise StoreTimeout(f"{redact(self.endpoints.query)} timed out after "
+                                   f"{self.timeout:g}s ({msg})")
+            raise StoreError(f"{redact(self.endpoints.query)}: incomplete results "
+                             f"({state} {msg})")
+        if "x-sparql-maxrows" in lower:
+            raise StoreError(f"{redact(self.endpoints.query)} truncated the results at "
+                             f"{lower['x-sparql-maxrows']} rows (Virtuoso ResultSetMaxRows)")
+
+    def _results(self, body: bytes, ctype: str, form: str):
+        if ctype in ("application/sparql-results+json", "application/json"):
+            if self.endpoints.kind == "virtuoso" or b"nodeID://" in body:
+                body = _fix_virtuoso_json(body)
+            return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        fmt = ox.QueryResultsFormat.from_media_type(ctype)
+        if fmt is None:
+            if form == "ASK" and body.strip().lower() in (b"true", b"false", b"1", b"0"):
+                return ox.parse_query_results(
+                    json.dumps({"head": {}, "boolean": body.strip().lower() in (b"true", b"1")}),
+                    ox.QueryResultsFormat.JSON)
+            raise StoreError(f"{redact(self.endpoints.query)} answered {ctype}, "
+                             "not SPARQL results")
+        return ox.parse_query_results(body, fmt)
+
+    def _control(self) -> tuple[str | None, list[str]]:
+        rows = self.query(f"SELECT ?p ?o {{ GRAPH {CONTROL} {{ {CONTROL} ?p ?o }} }}",
+                          default_graph_uris=None)
+        version, graphs = None, []
+        for row in rows:
+            if row["p"] == VERSION:
+                version = row["o"].value
+            elif row["p"] == GRAPHS:
+                graphs = row["o"].value.split()
+        return version, graphs
+
+    def _graphs(self) -> list[str]:
+        return self._control()[1]
+
+    def version(self) -> str:
+        version, _ = self._control()
+        if version is None:
+            raise StoreUnavailable(f"no graph built yet at {redact(self.spec)} (run `dpgkg build`)")
+        return version
+
+    # Writing
+    def update(self, sparql: str) -> None:
+        """Run one SPARQL Update request (one transaction on the stores we know)."""
+        self._post(self.endpoints.update, sparql.encode("utf-8"),
+                   "application/sparql-update", None, self.write_timeout)
+
+    def writer(self) -> RemoteWriter:
+        return RemoteWriter(self)
+
+    def publish(self, dataset: ox.Store, version: str) -> None:
+        """Replace every graph dpgkg wrote with the named graphs of `dataset`, atomically."""
+        _, old = self._control()
+        graphs = sorted({g.value for g in dataset.named_graphs()} - {CONTROL.value})
+        ops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(set(old) | set(graphs))]
+        for g in graphs:
+            ops += _insert_ops(ox.NamedNode(g), (
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in dataset.quads_for_pattern(None, None, None, ox.NamedNode(g))))
+        ops += _control_ops(version, graphs)
+        self.update(" ;\n".join(ops))
+
+    def replace_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> str:
+        """Replace one named graph on its own (one request); returns the new version id."""
+        _, graphs = self._control()
+        new_version = _new_version_id()
+        ops = [f"DROP SILENT GRAPH {graph}", *_insert_ops(graph, triples),
+               *_control_ops(new_version, sorted(set(graphs) | {graph.value}))]
+        self.update(" ;\n".join(ops))
+        return new_version
+
+
+class RemoteWriter(StoreWriter):
+    """Stages a version locally; `commit` publishes it in one update request."""
+
+    def __init__(self, store: RemoteStore):
+        self.remote = store
+        self.version_id = _new_version_id()
+        self.store = ox.Store()
+        self._done = False
+
+    def add_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> None:
+        self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        quads = list(quads)
+        if any(isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+            # The remote default graph is the union: triples there would be invisible
+            # to GRAPH queries and are not replaced by the next build.
+            raise ValueError("the remote store takes named graphs only")
+        self.store.bulk_extend(quads)
+
+    def query(self, sparql: str):
+        return self.store.query(sparql, use_default_graph_as_union=True)
+
+    def commit(self) -> str:
+        if self._done:
+            raise RuntimeError("writer already committed or aborted")
+        self.remote.publish(self.store, self.version_id)
+        self._done = True
+        self.store = ox.Store()
+        return self.version_id
+
+    def abort(self) -> None:
+        # Nothing reached the server before commit(): dropping the local copy is enough.
+        self._done = True
+        self.store = ox.Store()
+
+
+def _insert_ops(graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> Iterator[str]:
+    """INSERT DATA operations of at most BATCH_TRIPLES triples for one graph.
+
+    Triples with blank nodes go into one `INSERT {...} WHERE {}` per graph: Virtuoso
+    refuses blank nodes in INSERT DATA, and labels must not span operations.
+    """
+    batch: list[str] = []
+    with_bnodes: list[str] = []
+    for t in triples:
+        line = f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ."
+        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+            with_bnodes.append(line)
+            continue
+        batch.append(line)
+        if len(batch) >= BATCH_TRIPLES:
+            yield _insert_data(graph, batch)
+            batch = []
+    if batch:
+        yield _insert_data(graph, batch)
+    if with_bnodes:
+        body = "\n".join(with_bnodes)
+        yield f"INSERT {{ GRAPH {graph} {{\n{body}\n}} }} WHERE {{}}"
+
+
+def _insert_data(graph: ox.NamedNode, lines: list[str]) -> str:
+    body = "\n".join(lines)
+    return f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
+
+
+def _control_ops(version: str, graphs: list[str]) -> list[str]:
+    listing = ox.Literal("\n".join(graphs))
+    triples = f"{CONTROL} {VERSION} {ox.Literal(version)} . {CONTROL} {GRAPHS} {listing} ."
+    return [f"DROP SILENT GRAPH {CONTROL}", f"INSERT DATA {{ GRAPH {CONTROL} {{ {triples} }} }}"]
+
+
+def _triples(body: bytes, ctype: str) -> ox.QueryTriples:
+    fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
+    if ctype == "text/plain":
+        fmt = ox.RdfFormat.N_TRIPLES
+    # A throwaway store turns the parsed triples into a genuine QueryTriples.
+    tmp = ox.Store()
+    tmp.bulk_extend(ox.parse(body, fmt))
+    return tmp.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def _is_query_error(text: str) -> bool:
+    # Virtuoso answers some query errors (compiler, SQL state 37000/42000/22xxx) with 500.
+    return bool(re.match(r"Virtuoso (37000|42000|22\w{3}|42S\d\d|SP\d+)", text))
+
+
+def _fix_virtuoso_json(body: bytes) -> bytes:
+    """Virtuoso JSON results made standard: booleans as 0/1, blank nodes as nodeID://."""
+    data = json.loads(body)
+    for row in data.get("results", {}).get("bindings", []):
+        for value in row.values():
+            if value.get("type") == "bnode" and value["value"].startswith("nodeID://"):
+                value["value"] = value["value"][len("nodeID://"):]
+            elif value.get("datatype") == XSD_BOOLEAN and value.get("value") in ("0", "1"):
+                value["value"] = "true" if value["value"] == "1" else "false"
+    if "results" not in data and "boolean" not in data:
+        raise StoreError("SPARQL JSON results without results or boolean")
+    return json.dumps(data).encode()
