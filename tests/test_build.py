@@ -1,0 +1,104 @@
+"""`dpgkg build` and `dpgkg query` as a user runs them: bad records, failed builds, formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from dpgkg.cli import main
+from dpgkg.store import open_store
+
+
+@pytest.fixture
+def sources(shared, tmp_path):
+    """A writable copy of ../shared made at test time (never committed)."""
+    dst = tmp_path / "sources"
+    shutil.copytree(shared, dst, symlinks=True)
+    for p in dst.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return dst
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_bad_records_are_named_and_skipped_the_rest_is_harvested(sources, tmp_path):
+    nominees = sources / "registry" / "nominees"
+    (nominees / "aam-digital.json").write_text('{"name": "Aam Digital", ')   # bad JSON
+    (nominees / "zz-empty.json").write_text("")                             # empty file
+    result = run("build", "-q", "--sources", sources, "--store", tmp_path / "store")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["skipped"] == 2
+    assert "nominees/aam-digital.json" in result.stderr
+    assert "nominees/zz-empty.json" in result.stderr
+    store = open_store(str(tmp_path / "store"))
+    n = store.select("PREFIX dpg: <https://w3id.org/dpgkg/ontology#> "
+                     "SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s a dpg:Solution }")[0]["n"]
+    assert int(n.value) == 750 - 1  # aam-digital skipped; the empty file was never a record
+    assert summary["records"] == 749
+
+
+def test_failed_build_leaves_the_previous_graph_serving(sources, tmp_path):
+    store_dir = tmp_path / "store"
+    assert run("build", "-q", "--sources", sources, "--store", store_dir).exit_code == 0
+    store = open_store(str(store_dir))
+    version = store.version()
+    before = store.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0]["n"].value
+
+    (sources / "reference" / "members.csv").unlink()
+    result = run("build", "-q", "--sources", sources, "--store", store_dir)
+    assert result.exit_code == 1
+    assert "members" in result.stderr and "previous graph" in result.stderr
+    assert store.version() == version
+    assert store.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0]["n"].value == before
+    # nothing half-built is left beside the served version
+    assert [p.name for p in (store_dir / "versions").iterdir()] == [version]
+
+
+def test_query_formats(full_settings, tmp_path):
+    q = ("PREFIX sdgo: <http://metadata.un.org/sdg/ontology#> "
+         "SELECT ?g WHERE { ?g a sdgo:Goal } ORDER BY ?g LIMIT 3")
+    out = run("query", "--store", full_settings.store, "--format", "json", q)
+    assert out.exit_code == 0
+    doc = json.loads(out.stdout)
+    assert doc["head"]["vars"] == ["g"] and len(doc["results"]["bindings"]) == 3
+
+    out = run("query", "--store", full_settings.store, "--format", "csv", q)
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    assert rows[0] == ["g"] and len(rows) == 4
+
+    qfile = tmp_path / "q.rq"
+    qfile.write_text(q)
+    out = run("query", "--store", full_settings.store, qfile)
+    assert "(3 rows)" in out.stdout
+
+    out = run("query", "--store", full_settings.store, "SELECT * WHERE { ?s ?p }")
+    assert out.exit_code == 2 and "syntax error" in out.stderr and "1:" in out.stderr
+
+    out = run("query", "--store", full_settings.store, "DELETE WHERE { ?s ?p ?o }")
+    assert out.exit_code == 2 and "read-only" in out.stderr
+
+
+def test_reader_sees_old_or_new_graph_never_a_mix(tmp_path):
+    import pyoxigraph as ox
+
+    store = open_store(str(tmp_path / "s"))
+    g = ox.NamedNode("urn:g")
+    t = [ox.Triple(ox.NamedNode("urn:a"), ox.NamedNode("urn:p"), ox.Literal("old"))]
+    with store.writer() as w:
+        w.add_graph(g, t)
+        w.commit()
+    assert store.select("SELECT ?o { ?s ?p ?o }")[0]["o"].value == "old"
+    w = store.writer()
+    w.add_graph(g, [ox.Triple(ox.NamedNode("urn:a"), ox.NamedNode("urn:p"), ox.Literal("new"))])
+    w.query("ASK {}")  # loaded, not committed
+    assert [r["o"].value for r in store.select("SELECT ?o { ?s ?p ?o }")] == ["old"]
+    w.commit()
+    assert [r["o"].value for r in store.select("SELECT ?o { ?s ?p ?o }")] == ["new"]
