@@ -1,0 +1,246 @@
+"""Benchmark: dpgkg's SPARQL endpoint against its peers, side by side in one run.
+
+Peers, started here on the same triples and queried interleaved:
+- the Oxigraph server (`oxigraph` on PyPI, a Rust server), union default graph;
+- rdflib-endpoint (`rdflib-endpoint` on PyPI).
+
+Targets (issue "The publisher"): geometric mean over the query mix of per-query
+p50 no slower than the Oxigraph server and >= 10x faster than rdflib-endpoint,
+with no result cache; with 8 concurrent clients on the group-by query at least
+half the Oxigraph server's throughput; a DPG's JSON-LD page p50 <= 5 ms.
+
+    python bench/bench_sparql.py [--store var/store] [--rounds 30] [--seconds 5]
+
+Needs a built store (`dpgkg build`). Writes bench/results/sparql.json and prints
+a Markdown table. Loopback only; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dpgkg.publish.examples import EXAMPLES  # noqa: E402
+from dpgkg.rdf import sparql_prefixes  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port: int, path: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", path)
+            if c.getresponse().status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not come up")
+
+
+class Client:
+    """One keep-alive connection; GET a SPARQL query, return seconds taken."""
+
+    def __init__(self, port: int, path: str):
+        self.port, self.path = port, path
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def get(self, url: str, accept: str) -> tuple[float, int, int]:
+        t0 = time.perf_counter()
+        try:
+            self.conn.request("GET", url, headers={"Accept": accept})
+            resp = self.conn.getresponse()
+            body = resp.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            raise
+        return time.perf_counter() - t0, resp.status, len(body)
+
+    def query(self, sparql: str, accept: str) -> tuple[float, int, int]:
+        return self.get(self.path + "?" + urllib.parse.urlencode({"query": sparql}), accept)
+
+
+def query_mix(store) -> list[tuple[str, str, str]]:
+    """(name, query, accept) for the mix: the examples plus four shapes of load."""
+    dpg = store.select(sparql_prefixes() + "SELECT ?d { ?d a dpg:DigitalPublicGood } "
+                       "ORDER BY ?d LIMIT 1")[0]["d"].value
+    json_ = "application/sparql-results+json"
+    mix = [(f"ex{i + 1}", q, json_) for i, (_, q) in enumerate(EXAMPLES)]
+    mix += [
+        ("ask", "ASK {}", json_),
+        ("group-by", "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p", json_),
+        ("describe-dpg", f"CONSTRUCT {{ <{dpg}> ?p ?o }} WHERE {{ <{dpg}> ?p ?o }}",
+         "application/n-triples"),
+        ("text-filter", "SELECT ?s WHERE { ?s ?p ?o FILTER(isLiteral(?o) && "
+                        "CONTAINS(LCASE(STR(?o)), \"malaria\")) }", json_),
+    ]
+    return mix
+
+
+def throughput(port: int, path: str, sparql: str, clients: int, seconds: float) -> float:
+    """Requests per second with `clients` threads for `seconds` (a bounded loop)."""
+    stop = time.monotonic() + seconds
+    counts = [0] * clients
+
+    def work(i: int) -> None:
+        c = Client(port, path)
+        while time.monotonic() < stop:
+            _, status, _ = c.query(sparql, "application/sparql-results+json")
+            if status == 200:
+                counts[i] += 1
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - t0)
+
+
+def geomean(xs) -> float:
+    return math.exp(statistics.fmean(math.log(x) for x in xs))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--store", default=str(ROOT / "var" / "store"))
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+
+    from dpgkg.store import open_store
+
+    store = open_store(args.store)
+    mix = query_mix(store)
+    procs = []
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sparql-"))
+    try:
+        # The same triples for every server: all named graphs as N-Quads (Oxigraph,
+        # union default graph) and as one N-Triples graph (rdflib-endpoint).
+        ox = store.oxigraph()
+        import pyoxigraph
+
+        nq, nt = tmp / "all.nq", tmp / "all.nt"
+        ox.dump(str(nq), format=pyoxigraph.RdfFormat.N_QUADS)
+        with open(nt, "wb") as f:
+            f.write(pyoxigraph.serialize(ox.query(
+                "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"),
+                format=pyoxigraph.RdfFormat.N_TRIPLES))
+        subprocess.run(["oxigraph", "load", "--location", str(tmp / "oxi"), "--file", str(nq)],
+                       check=True, capture_output=True)
+
+        servers = {}
+        p = free_port()
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "dpgkg.cli", "serve", "--store", args.store, "--host",
+             "127.0.0.1", "--port", str(p), "--workers", str(args.workers)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        servers["dpgkg"] = (p, "/sparql")
+        p = free_port()
+        procs.append(subprocess.Popen(
+            ["oxigraph", "serve-read-only", "--location", str(tmp / "oxi"), "--bind",
+             f"127.0.0.1:{p}", "--union-default-graph"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        servers["oxigraph-server"] = (p, "/query")
+        p = free_port()
+        procs.append(subprocess.Popen(
+            ["rdflib-endpoint", "serve", str(nt), "--host", "127.0.0.1", "--port", str(p)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        servers["rdflib-endpoint"] = (p, "/sparql")
+        for name, (port, path) in servers.items():
+            wait_http(port, path + "?query=ASK%7B%7D")
+
+        clients = {name: Client(port, path) for name, (port, path) in servers.items()}
+        times: dict[str, dict[str, list[float]]] = {n: {q: [] for q, _, _ in mix}
+                                                    for n in servers}
+        for _ in range(3):  # warm-up
+            for qname, q, accept in mix:
+                for c in clients.values():
+                    c.query(q, accept)
+        for _ in range(args.rounds):
+            for qname, q, accept in mix:
+                for name, c in clients.items():  # interleaved: noise hits all alike
+                    dt, status, _ = c.query(q, accept)
+                    if status != 200:
+                        raise RuntimeError(f"{name} answered {status} to {qname}")
+                    times[name][qname].append(dt)
+        p50 = {n: {q: statistics.median(v) * 1000 for q, v in qs.items()}
+               for n, qs in times.items()}
+        gm = {n: geomean(v.values()) for n, v in p50.items()}
+
+        group_by = next(q for n, q, _ in mix if n == "group-by")
+        rps = {n: throughput(port, path, group_by, 8, args.seconds)
+               for n, (port, path) in servers.items()}
+
+        port, _ = servers["dpgkg"]
+        dpg = store.select(sparql_prefixes() + "SELECT ?d { ?d a dpg:DigitalPublicGood } "
+                           "ORDER BY ?d LIMIT 1")[0]["d"].value
+        page = "/id/" + dpg.split("/id/", 1)[1]
+        c = Client(port, "")
+        page_times = []
+        for _ in range(max(args.rounds, 50)):
+            dt, status, _ = c.get(page, "application/ld+json")
+            page_times.append(dt)
+        page_p50 = statistics.median(page_times) * 1000 if status == 200 else None
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    result = {
+        "triples": int(store.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0]["n"].value),
+        "rounds": args.rounds, "workers": args.workers,
+        "p50_ms": p50, "geomean_p50_ms": gm,
+        "ratio_vs_oxigraph_server": gm["oxigraph-server"] / gm["dpgkg"],
+        "ratio_vs_rdflib_endpoint": gm["rdflib-endpoint"] / gm["dpgkg"],
+        "group_by_rps_8_clients": rps,
+        "throughput_ratio_vs_oxigraph_server": rps["dpgkg"] / rps["oxigraph-server"],
+        "dpg_jsonld_page_p50_ms": page_p50,
+        "cpu_count": os.cpu_count(),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "sparql.json").write_text(json.dumps(result, indent=2))
+    names = list(servers)
+    print("| query | " + " | ".join(f"{n} p50 (ms)" for n in names) + " |")
+    print("|---|" + "---|" * len(names))
+    for qname, _, _ in mix:
+        print(f"| {qname} | " + " | ".join(f"{p50[n][qname]:.2f}" for n in names) + " |")
+    print("| **geometric mean** | " + " | ".join(f"**{gm[n]:.2f}**" for n in names) + " |")
+    print("| group-by req/s, 8 clients | " + " | ".join(f"{rps[n]:.0f}" for n in names) + " |")
+    print(f"\nratio (oxigraph-server / dpgkg geomean): {result['ratio_vs_oxigraph_server']:.2f}; "
+          f"(rdflib-endpoint / dpgkg): {result['ratio_vs_rdflib_endpoint']:.1f}; "
+          f"throughput dpgkg / oxigraph-server: {result['throughput_ratio_vs_oxigraph_server']:.2f}; "
+          f"DPG JSON-LD page p50: {page_p50} ms")
+
+
+if __name__ == "__main__":
+    main()
