@@ -1,0 +1,464 @@
+"""The human site: home with counts and charts, browse, search, resource pages, query page.
+
+Every page embeds schema.org JSON-LD; every asset is served by the app (no CDN).
+Pages are built from a handful of queries per request; what changes only with a
+build (stats, facets, term labels) is cached per store version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections import defaultdict
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+from markupsafe import Markup
+
+from dpgkg.publish import resources as R
+from dpgkg.publish.examples import EXAMPLES
+from dpgkg.publish.search import search as run_search
+from dpgkg.publish.stats import graph_stats
+from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PREFIXES, RDF, SCHEMA, SHAPES_IRI, sparql_prefixes
+from dpgkg.web import common
+
+bp = Blueprint("site", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/assets")
+
+PAGE_SIZE = 50
+SDG_BASE = R.SDG_BASE
+ONTOLOGY_NS = str(DPG)
+SAFE_VALUE = re.compile(r"^[A-Za-z0-9._+-]{1,80}$")
+
+# What a link reads as when followed backwards (object page listing its subjects).
+INVERSE_LABELS = {
+    DPG.ownedBy.value: "Owns", DPG.maintainedBy.value: "Maintains",
+    DPG.fundedBy.value: "Funds", DPG.implementedBy.value: "Implements",
+    DPG.hasOrganisation.value: "Involved in",
+    DPG.relevantToSDG.value: "Solutions relevant to this goal",
+    DPG.deploymentCountry.value: "Solutions deployed here",
+    DPG.developmentCountry.value: "Solutions developed here",
+    DPG.sector.value: "Solutions in this sector",
+    DCT.license.value: "Solutions under this licence",
+    DPG.headquarters.value: "Headquarters of",
+    "http://www.w3.org/ns/org#member": "Memberships",
+    "http://www.w3.org/ns/org#organization": "Memberships of this organisation",
+    DPG.answersRecommendation.value: "Answered by",
+    DPG.contributesToRoadmapArea.value: "Contributed to by",
+    DPG.followsUp.value: "Followed up by", DPG.followedUpBy.value: "Follows up",
+    DPG.successor.value: "Successor of", DPG.predecessor.value: "Predecessor of",
+    DPG.stage.value: "Solutions at this stage", DPG.solutionType.value: "Solutions of this type",
+    DPG.memberType.value: "Members of this type",
+    "http://www.w3.org/2004/02/skos/core#broader": "Narrower",
+    "http://www.w3.org/2004/02/skos/core#inScheme": "Concepts",
+    DPG.describes.value: "Described by (record graph)",
+    "http://www.w3.org/ns/prov#wasDerivedFrom": "Derived from it",
+}
+# Incoming links that are the inverse of a materialised property already shown.
+_SKIP_INCOMING = {DPG.owns.value, DPG.maintains.value, DPG.funds.value, DPG.implements.value,
+                  "http://www.w3.org/ns/org#hasMembership", DPG.followedUpBy.value,
+                  "http://metadata.un.org/sdg/ontology#hasTarget"}
+_HIDDEN = {RDF.type.value}
+
+_cache: dict[tuple[int, str, str], object] = {}
+_cache_lock = threading.Lock()
+
+
+def _cached(name: str, compute):
+    """`compute(store)` once per store version."""
+    st = common.store()
+    key = (id(st), st.version(), name)
+    if key not in _cache:
+        with _cache_lock:
+            if key not in _cache:
+                for k in [k for k in _cache if k[0] == id(st) and k[2] == name]:
+                    del _cache[k]
+                _cache[key] = compute(st)
+    return _cache[key]
+
+
+# Links and labels ------------------------------------------------------------
+
+def local_url(iri: str) -> str:
+    """Where an IRI is served on this site (external IRIs link to themselves)."""
+    base = common.settings().base_iri
+    if iri.startswith(base):
+        path, _, frag = iri[len(base):].partition("#")
+        url = url_for("resources.resource", path=path)
+        return f"{url}#{frag}" if frag else url
+    if iri.startswith(SDG_BASE) and "/" not in iri[len(SDG_BASE):]:
+        return url_for("resources.sdg", notation=iri[len(SDG_BASE):])
+    if iri.startswith(ONTOLOGY_IRI):
+        return url_for("resources.ontology") + iri[len(ONTOLOGY_IRI):]
+    if iri.startswith(SHAPES_IRI):
+        return url_for("resources.shapes") + iri[len(SHAPES_IRI):]
+    return iri
+
+
+def compact(iri: str) -> str:
+    for p, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{p}:{iri[len(ns):]}"
+    return iri
+
+
+def humanise(iri: str) -> str:
+    """'dpg:relevantToSDG' -> 'relevant to SDG' when the ontology gives no label."""
+    local = re.split(r"[#/]", iri)[-1]
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", local)
+    return re.sub(r"\b([A-Z])(?=[a-z])", lambda m: m.group(1).lower(), words).strip() or iri
+
+
+def _term_labels(st) -> dict[str, str]:
+    rows = st.select(f"""SELECT ?t ?l WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{
+        ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANG(?l) IN ("", "en")) }} }}""")
+    return {r["t"].value: r["l"].value for r in rows}
+
+
+def term_label(iri: str) -> str:
+    return _cached("term-labels", _term_labels).get(iri) or humanise(iri)
+
+
+def _value(d: R.Description | None, term, labels: dict | None = None) -> dict:
+    if isinstance(term, ox.NamedNode):
+        text = (d.label(term.value) if d else None) or (labels or {}).get(term.value)
+        if not text and term.value.startswith(ONTOLOGY_NS):
+            text = term_label(term.value)
+        return {"text": text or compact(term.value), "href": local_url(term.value),
+                "iri": term.value}
+    if isinstance(term, ox.Literal):
+        extra = term.language or ("" if term.datatype.value.endswith("#string")
+                                  else compact(term.datatype.value))
+        return {"text": term.value, "href": None, "note": extra,
+                "link": term.value if re.match(r"^https?://\S+$", term.value) else None}
+    return {"text": str(term), "href": None}
+
+
+def _group(d: R.Description, subject: str) -> list[dict]:
+    props = d.index.get(subject, {})
+    rows = []
+    for p, values in props.items():
+        if p in _HIDDEN:
+            continue
+        rows.append({"iri": p, "label": term_label(p), "href": local_url(p),
+                     "values": sorted((_value(d, v) for v in values), key=lambda v: v["text"])})
+    rows.sort(key=lambda r: (r["iri"] not in _FIRST, _FIRST.get(r["iri"], 0), r["label"]))
+    return rows
+
+
+_FIRST = {p.value: i for i, p in enumerate([
+    SCHEMA.name, SCHEMA.alternateName, SCHEMA.description, SCHEMA.url, DPG.stage,
+    DPG.solutionType, DCT.license, DPG.relevantToSDG, DPG.ownedBy, DPG.maintainedBy,
+    DPG.fundedBy, DPG.implementedBy, SCHEMA.codeRepository, DPG.sector])}
+
+
+def _incoming(iri: str) -> list[dict]:
+    rows = common.store().select(sparql_prefixes() + f"""
+        SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE {{
+          ?s ?p <{iri}> . FILTER(isIRI(?s) && !CONTAINS(STR(?s), "#"))
+          OPTIONAL {{ ?s schema:name|skos:prefLabel|rdfs:label ?l FILTER(LANG(?l) IN ("", "en")) }}
+        }} GROUP BY ?s ?p LIMIT 5000""")
+    groups: dict[str, list] = defaultdict(list)
+    for r in rows:
+        p = r["p"].value
+        if p in _SKIP_INCOMING:
+            continue
+        s = r["s"].value
+        groups[p].append({"text": r["label"].value if "label" in r else compact(s),
+                          "href": local_url(s), "iri": s})
+    out = []
+    for p, items in groups.items():
+        label = INVERSE_LABELS.get(p) or f"is {term_label(p)} of"
+        out.append({"iri": p, "label": label, "values": sorted(items, key=lambda v: v["text"])})
+    return sorted(out, key=lambda g: (-len(g["values"]), g["label"]))
+
+
+def _memberships(iri: str, role: str) -> list[dict]:
+    """Membership history of a member (role 'member') or the members of an organisation."""
+    rows = common.store().select(sparql_prefixes() + f"""
+        SELECT DISTINCT ?m ?other ?name ?joined ?left ?current ?basis WHERE {{
+          ?m a org:Membership ; org:{role} <{iri}> ;
+             org:{"organization" if role == "member" else "member"} ?other .
+          OPTIONAL {{ ?other schema:name ?name }}
+          OPTIONAL {{ ?m dpg:joined ?joined }} OPTIONAL {{ ?m dpg:left ?left }}
+          OPTIONAL {{ ?m dpg:isCurrent ?current }} OPTIONAL {{ ?m dpg:joinedBasis ?basis }}
+        }} ORDER BY ?joined""")
+    out, seen = [], set()
+    for r in rows:
+        if r["m"].value in seen:
+            continue
+        seen.add(r["m"].value)
+        out.append({"href": local_url(r["m"].value),
+                    "other": {"text": r["name"].value if "name" in r else compact(r["other"].value),
+                              "href": local_url(r["other"].value)},
+                    "joined": r["joined"].value if "joined" in r else "",
+                    "left": r["left"].value if "left" in r else "",
+                    "current": r["current"].value == "true" if "current" in r else None,
+                    "basis": term_label(r["basis"].value) if "basis" in r else ""})
+    return out
+
+
+# schema.org ------------------------------------------------------------------
+
+_SCHEMA_TYPES = {SCHEMA.SoftwareSourceCode.value: "SoftwareSourceCode",
+                 SCHEMA.Dataset.value: "Dataset", SCHEMA.CreativeWork.value: "CreativeWork"}
+
+
+def schema_org(d: R.Description) -> dict:
+    """The schema.org reading of a resource, for search engines (https://schema.org/)."""
+    s, types = d.iri, d.types
+    doc: dict = {"@context": "https://schema.org", "@id": s}
+    name = d.label(s)
+    desc = d.first(s, SCHEMA.description) or d.first(s, DCT.description)
+    if DPG.Solution.value in types:
+        kinds = [v for k, v in _SCHEMA_TYPES.items() if k in types]
+        doc["@type"] = kinds[0] if kinds else "CreativeWork"
+        urls = d.values(s, SCHEMA.url)
+        if urls:
+            doc["url"] = urls[0].value
+        lic = [x.value for x in d.values(s, DCT.license)]
+        if lic:
+            doc["license"] = lic[0] if len(lic) == 1 else lic
+        repos = [x.value for x in d.values(s, SCHEMA.codeRepository)]
+        if repos:
+            doc["codeRepository"] = repos[0] if len(repos) == 1 else repos
+        for key, prop in (("author", DPG.ownedBy), ("maintainer", DPG.maintainedBy),
+                          ("funder", DPG.fundedBy)):
+            orgs = [{"@type": "Organization", "@id": o.value, "name": d.label(o.value) or ""}
+                    for o in d.values(s, prop)]
+            if orgs:
+                doc[key] = orgs
+        goals = [{"@type": "DefinedTerm", "@id": g.value, "name": d.label(g.value) or g.value}
+                 for g in d.values(s, DPG.relevantToSDG)]
+        if goals:
+            doc["about"] = goals
+    elif DPG.Organisation.value in types or DPG.Alliance.value in types:
+        doc["@type"] = "Organization"
+        if (u := d.first(s, SCHEMA.url)) is not None:
+            doc["url"] = u.value
+    elif DPG.Country.value in types:
+        doc["@type"] = "Country"
+    elif s.startswith(SDG_BASE) or "http://www.w3.org/2004/02/skos/core#Concept" in types:
+        doc["@type"] = "DefinedTerm"
+        if (n := d.first(s, ox.NamedNode("http://www.w3.org/2004/02/skos/core#notation"))):
+            doc["termCode"] = n.value
+    else:
+        doc["@type"] = "Thing"
+    if name:
+        doc["name"] = name
+    if desc is not None:
+        doc["description"] = desc.value
+    return doc
+
+
+def _script_json(doc: dict) -> Markup:
+    """JSON safe inside <script> (no '</' can close it)."""
+    return Markup(json.dumps(doc, ensure_ascii=False, indent=1).replace("</", "<\\/"))
+
+
+# Views -----------------------------------------------------------------------
+
+def render_resource(d: R.Description, alternates: list) -> str:
+    iri = d.iri
+    types = [_value(d, ox.NamedNode(t)) for t in sorted(d.types)]
+    kind = next((t["text"] for t in types if t["iri"].startswith(ONTOLOGY_NS)), None)
+    parts = [{"iri": p, "fragment": p.split("#", 1)[1], "types":
+              [_value(d, t) for t in d.values(p, RDF.type)], "props": _group(d, p)}
+             for p in d.parts()]
+    memberships = members = None
+    if DPG.Organisation.value in d.types or DPG.Alliance.value in d.types:
+        memberships = _memberships(iri, "member")
+        members = _memberships(iri, "organization") if DPG.Alliance.value in d.types else None
+    return render_template(
+        "resource.html", d=d, iri=iri, title=d.label(iri) or compact(iri), kind=kind,
+        types=types, props=_group(d, iri), parts=parts, incoming=_incoming(iri),
+        memberships=memberships, members=members, alternates=alternates,
+        description=(d.first(iri, SCHEMA.description) or d.first(iri, DCT.description)),
+        schema_json=_script_json(schema_org(d)))
+
+
+def render_graph(name: str, d: R.Description, alternates: list) -> str:
+    """The ontology or the shapes: one section per term, anchored by its fragment."""
+    g_iri = R.graph_iri_for(name)
+    subjects = sorted(d.index, key=lambda s: (s != g_iri, s.startswith("_:"),
+                                              term_label(s).lower()))
+    sections = []
+    for s in subjects:
+        frag = s.split("#", 1)[1] if "#" in s else ""
+        sections.append({"iri": s, "fragment": frag, "label": d.label(s) or term_label(s),
+                         "types": [_value(d, t) for t in d.values(s, RDF.type)],
+                         "props": _group(d, s)})
+    title = "The dpgkg ontology" if name == "ontology" else "The dpgkg SHACL shapes"
+    doc = {"@context": "https://schema.org", "@type": "DefinedTermSet", "@id": g_iri,
+           "name": title}
+    return render_template("graph.html", title=title, iri=g_iri, sections=sections,
+                           alternates=alternates, schema_json=_script_json(doc))
+
+
+def stats() -> dict:
+    return _cached("stats", lambda st: graph_stats(st, common.settings()))
+
+
+def bars(rows: list[dict], href) -> list[dict]:
+    """Rows of a horizontal bar chart (width in percent of the largest)."""
+    top = max((r["count"] for r in rows), default=0) or 1
+    return [{**r, "width": round(100 * r["count"] / top, 1), "href": href(r)} for r in rows]
+
+
+@bp.app_template_global()
+def dpgs_url(**filters) -> str:
+    args = {k: v for k, v in filters.items() if v}
+    return url_for("site.dpgs") + ("?" + urlencode(args) if args else "")
+
+
+def _local(iri: str) -> str:
+    return re.split(r"[#/]", iri)[-1]
+
+
+@bp.route("/")
+def home():
+    s = stats()
+    charts = [
+        ("DPGs per SDG goal", bars(s["dpgs_by_sdg"], lambda r: dpgs_url(sdg=r["label"]))),
+        ("DPGs per type", bars(s["dpgs_by_type"], lambda r: dpgs_url(type=_local(r["iri"])))),
+        ("DPGs per licence", bars(s["dpgs_by_licence"][:20],
+                                  lambda r: dpgs_url(licence=_local(r["iri"])))),
+        ("Solutions per stage", bars(s["by_stage"], lambda r: dpgs_url(
+            stage=_local(r["iri"])))),
+    ]
+    doc = {"@context": "https://schema.org", "@type": "Dataset",
+           "name": "The Digital Public Goods knowledge graph",
+           "description": "Digital public goods, the organisations behind them, the SDGs they "
+                          "serve and the alliance that recognises them, as linked data.",
+           "url": request.url_root,
+           "distribution": [{"@type": "DataDownload", "contentUrl":
+                             url_for("site.query", _external=True)}],
+           "potentialAction": {"@type": "SearchAction", "target":
+                               url_for("site.search", _external=True) + "?q={q}",
+                               "query-input": "required name=q"}}
+    return render_template("home.html", title="Digital Public Goods knowledge graph", s=s,
+                           charts=charts, schema_json=_script_json(doc))
+
+
+def _facets(st) -> dict:
+    s = graph_stats(st)
+    countries = st.select(sparql_prefixes() + """
+        SELECT ?c (SAMPLE(?code) AS ?code) (SAMPLE(?l) AS ?label) WHERE {
+          ?s a dpg:Solution . { ?s dpg:deploymentCountry ?c } UNION { ?s dpg:developmentCountry ?c }
+          OPTIONAL { ?c dpg:iso3166Alpha2 ?code }
+          OPTIONAL { ?c skos:prefLabel ?l FILTER(LANGMATCHES(LANG(?l), "en")) }
+        } GROUP BY ?c""")
+    return {
+        "sdg": [(r["label"], f'{r["label"]}. {r.get("title", "")[:60]}') for r in s["dpgs_by_sdg"]],
+        "type": [(_local(r["iri"]), r["label"]) for r in s["dpgs_by_type"]],
+        "licence": sorted((_local(r["iri"]), r["label"]) for r in s["dpgs_by_licence"]),
+        "country": sorted(((r["code"].value if "code" in r else _local(r["c"].value),
+                            r["label"].value if "label" in r else _local(r["c"].value))
+                           for r in countries), key=lambda x: x[1]),
+        "stage": [(_local(r["iri"]), r["label"]) for r in s["by_stage"]],
+    }
+
+
+def _filter_patterns(args) -> tuple[list[str], dict]:
+    """SPARQL patterns for the browse filters (values checked against a safe pattern)."""
+    base = common.settings().base_iri
+    chosen = {k: args.get(k, "").strip() for k in ("sdg", "type", "licence", "country", "stage")}
+    chosen = {k: v for k, v in chosen.items() if v and SAFE_VALUE.match(v)}
+    pats = []
+    if "stage" in chosen and chosen["stage"] != "all":
+        pats.append(f"?s dpg:stage dpg:{chosen['stage']} .")
+    elif "stage" not in chosen:
+        pats.append("?s a dpg:DigitalPublicGood .")
+    if "sdg" in chosen:
+        pats.append(f"?s dpg:relevantToSDG <{SDG_BASE}{chosen['sdg']}> .")
+    if "type" in chosen:
+        pats.append(f"?s dpg:solutionType dpg:{chosen['type']} .")
+    if "licence" in chosen:
+        pats.append(f"?s dct:license <http://spdx.org/licenses/{chosen['licence']}> .")
+    if "country" in chosen:
+        c = f"<{base}country/{chosen['country'].upper()}>"
+        pats.append(f"{{ ?s dpg:deploymentCountry {c} }} UNION {{ ?s dpg:developmentCountry {c} }}")
+    return pats, chosen
+
+
+@bp.route("/dpgs")
+def dpgs():
+    pats, chosen = _filter_patterns(request.args)
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    where = "?s a dpg:Solution ; schema:name ?n .\n" + "\n".join(pats)
+    st = common.store()
+    total = st.select(sparql_prefixes()
+                      + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0]
+    total_n = int(total["n"].value) if "n" in total else 0
+    rows = st.select(sparql_prefixes() + f"""
+        SELECT ?s (SAMPLE(?n) AS ?name) (SAMPLE(?d) AS ?desc) (SAMPLE(?ty) AS ?type)
+               (SAMPLE(?st) AS ?stage) WHERE {{
+          {{ SELECT DISTINCT ?s ?n WHERE {{ {where} }} }}
+          OPTIONAL {{ ?s schema:description ?d }} OPTIONAL {{ ?s dpg:solutionType ?ty }}
+          OPTIONAL {{ ?s dpg:stage ?st }}
+        }} GROUP BY ?s ORDER BY LCASE(STR(?name)) ?s
+        LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}""")
+    items = [{"href": local_url(r["s"].value), "iri": r["s"].value, "name": r["name"].value,
+              "description": r["desc"].value if "desc" in r else "",
+              "type": term_label(r["type"].value) if "type" in r else "",
+              "stage": term_label(r["stage"].value) if "stage" in r else ""} for r in rows]
+    pages = max(1, math.ceil(total_n / PAGE_SIZE))
+
+    def page_url(n: int) -> str:
+        return dpgs_url(**chosen, page=n if n > 1 else None)
+
+    return render_template("dpgs.html", title="Browse digital public goods", items=items,
+                           total=total_n, page=page, pages=pages, page_url=page_url,
+                           facets=_cached("facets", _facets), chosen=chosen,
+                           schema_json=_script_json({
+                               "@context": "https://schema.org", "@type": "ItemList",
+                               "numberOfItems": total_n,
+                               "itemListElement": [{"@type": "ListItem", "position": i + 1,
+                                                    "url": it["iri"], "name": it["name"]}
+                                                   for i, it in enumerate(items)]}))
+
+
+@bp.route("/search")
+def search():
+    q = request.args.get("q", "").strip()
+    hits = run_search(common.store(), q, limit=100) if q else []
+    wants = common.negotiate(request.headers.get("Accept", ""), ["text/html", "application/json"])
+    if request.args.get("format") == "json" or wants == "application/json":
+        return Response(json.dumps({"q": q, "results": [
+            {"iri": h.iri, "kind": h.kind, "name": h.name, "url": local_url(h.iri)}
+            for h in hits]}, ensure_ascii=False), mimetype="application/json")
+    results = [{"href": local_url(h.iri), "kind": h.kind, "name": h.name,
+                "description": h.description} for h in hits]
+    return render_template("search.html", title=f"Search: {q}" if q else "Search", q=q,
+                           results=results, schema_json=_script_json({
+                               "@context": "https://schema.org", "@type": "SearchResultsPage",
+                               "name": f"Search results for {q}"}))
+
+
+@bp.route("/query")
+def query():
+    examples = [{"title": t, "query": q} for t, q in EXAMPLES]
+    return render_template("query.html", title="Query the graph (SPARQL)", examples=examples,
+                           default_query=examples[0]["query"] if examples else "",
+                           schema_json=_script_json({
+                               "@context": "https://schema.org", "@type": "WebPage",
+                               "name": "SPARQL query editor"}))
+
+
+@bp.app_context_processor
+def _globals() -> dict:
+    return {"base_iri": common.settings().base_iri}
+
+
+@bp.app_template_filter("truncate_words")
+def truncate_words(text: str, n: int = 40) -> str:
+    words = (text or "").split()
+    return " ".join(words[:n]) + (" …" if len(words) > n else "")
+
+
