@@ -87,6 +87,18 @@ def make_app(settings: Settings):
     app.extensions["dpgkg_settings"] = settings
     app.register_blueprint(resources.bp)
     app.register_blueprint(site.bp)
+
+    @app.route("/sparql")
+    def sparql():  # a stand-in for the real endpoint, JSON results only
+        import pyoxigraph as ox
+        from flask import Response, request
+
+        from dpgkg.publish.sparql import run_query
+
+        result = run_query(settings, request.args["query"], store=app.extensions["dpgkg_store"])
+        body = result.serialize(format=ox.QueryResultsFormat.JSON)
+        return Response(body, mimetype="application/sparql-results+json")
+
     return app
 
 

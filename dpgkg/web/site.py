@@ -125,6 +125,8 @@ def term_label(iri: str) -> str:
 def _value(d: R.Description | None, term, labels: dict | None = None) -> dict:
     if isinstance(term, ox.NamedNode):
         text = (d.label(term.value) if d else None) or (labels or {}).get(term.value)
+        if not text and d and term.value.startswith(d.iri + "#"):
+            text = term.value[len(d.iri):]
         if not text and term.value.startswith(ONTOLOGY_NS):
             text = term_label(term.value)
         return {"text": text or compact(term.value), "href": local_url(term.value),
@@ -207,11 +209,24 @@ _SCHEMA_TYPES = {SCHEMA.SoftwareSourceCode.value: "SoftwareSourceCode",
                  SCHEMA.Dataset.value: "Dataset", SCHEMA.CreativeWork.value: "CreativeWork"}
 
 
+def display_name(d: R.Description) -> str:
+    """What a page is called: its label, or what it is about for unnamed memberships."""
+    if (label := d.label(d.iri)) is not None:
+        return label
+    member = d.first(d.iri, _ORG_MEMBER)
+    if member is not None:
+        return f"Membership of {d.label(member.value) or compact(member.value)}"
+    return compact(d.iri)
+
+
+_ORG_MEMBER = ox.NamedNode("http://www.w3.org/ns/org#member")
+
+
 def schema_org(d: R.Description) -> dict:
     """The schema.org reading of a resource, for search engines (https://schema.org/)."""
     s, types = d.iri, d.types
     doc: dict = {"@context": "https://schema.org", "@id": s}
-    name = d.label(s)
+    name = display_name(d)
     desc = d.first(s, SCHEMA.description) or d.first(s, DCT.description)
     if DPG.Solution.value in types:
         kinds = [v for k, v in _SCHEMA_TYPES.items() if k in types]
@@ -273,7 +288,7 @@ def render_resource(d: R.Description, alternates: list) -> str:
         memberships = _memberships(iri, "member")
         members = _memberships(iri, "organization") if DPG.Alliance.value in d.types else None
     return render_template(
-        "resource.html", d=d, iri=iri, title=d.label(iri) or compact(iri), kind=kind,
+        "resource.html", d=d, iri=iri, title=display_name(d), kind=kind,
         types=types, props=_group(d, iri), parts=parts, incoming=_incoming(iri),
         memberships=memberships, members=members, alternates=alternates,
         description=(d.first(iri, SCHEMA.description) or d.first(iri, DCT.description)),
