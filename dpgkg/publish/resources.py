@@ -25,6 +25,7 @@ from dpgkg.rdf import (
     RDFS,
     SCHEMA,
     SDG,
+    SDGO,
     SHAPES_IRI,
     SKOS,
     XSD,
@@ -40,21 +41,19 @@ ROLE_PROPERTIES = {  # solution -> organisation, in the order a reader expects t
     "funder": DPG.fundedBy, "implementer": DPG.implementedBy,
 }
 
+# Two queries: oxigraph plans one query joining the labels badly (tens of ms).
 _DESCRIBE = """
-CONSTRUCT {{ ?s ?p ?o . ?o ?lp ?l }}
+CONSTRUCT {{ ?s ?p ?o }}
 WHERE {{
-  {{ BIND(<{iri}> AS ?s) }}
-  UNION {{ <{iri}> ?p1 ?s . FILTER(STRSTARTS(STR(?s), "{iri}#")) }}
+  {{ BIND(<{iri}> AS ?s) ?s ?p ?o }}
+  UNION {{ <{iri}> ?p1 ?s . FILTER(STRSTARTS(STR(?s), "{iri}#")) ?s ?p ?o }}
   UNION {{ <{iri}> ?p1 ?m . ?m ?p2 ?s .
-          FILTER(STRSTARTS(STR(?m), "{iri}#") && STRSTARTS(STR(?s), "{iri}#")) }}
-  ?s ?p ?o .
-  OPTIONAL {{
-    FILTER(isIRI(?o) && !STRSTARTS(STR(?o), "{iri}#"))
-    VALUES ?lp {{ {labels} }}
-    ?o ?lp ?l .
-    FILTER(!isLiteral(?l) || LANG(?l) = "" || LANGMATCHES(LANG(?l), "en"))
-  }}
+          FILTER(STRSTARTS(STR(?m), "{iri}#") && STRSTARTS(STR(?s), "{iri}#")) ?s ?p ?o }}
 }}"""
+_LABELS = """
+CONSTRUCT {{ ?o ?lp ?l }}
+WHERE {{ VALUES ?o {{ {objects} }} {{ ?o ?lp ?l }} FILTER(?lp IN ({labels})) }}"""
+_LABEL_LIST = ", ".join(f"<{p.value}>" for p in LABEL_PROPERTIES)
 
 
 def _safe_iri(iri: str) -> str:
@@ -121,12 +120,20 @@ def describe(store, iri: str) -> Description | None:
 
     None when the graph says nothing about `iri` as a subject.
     """
-    labels = " ".join(f"<{p.value}>" for p in LABEL_PROPERTIES)
-    query = _DESCRIBE.format(iri=_safe_iri(iri), labels=labels)
-    triples = list(dict.fromkeys(store.query(query)))
-    if not any(t.subject.value == iri for t in triples):
+    own = list(dict.fromkeys(store.query(_DESCRIBE.format(iri=_safe_iri(iri)))))
+    if not own:
         return None
-    return Description(iri, triples)
+    part = iri + "#"
+    linked = {t.object.value for t in own
+              if isinstance(t.object, ox.NamedNode) and not t.object.value.startswith(part)}
+    labels = []
+    if linked:
+        query = _LABELS.format(objects=" ".join(f"<{_safe_iri(o)}>" for o in sorted(linked)),
+                               labels=_LABEL_LIST)
+        labels = [t for t in dict.fromkeys(store.query(query))
+                  if not isinstance(t.object, ox.Literal) or t.object.language in (None, "en")
+                  or t.object.language.startswith("en-")]
+    return Description(iri, own + labels)
 
 
 def describe_graph(store, graph_iri: str) -> Description | None:
@@ -304,7 +311,7 @@ def solution_jsonld(d: Description, context_url: str) -> dict:
             evidence[goal.value].append(ev)
     sdgs = []
     for goal in sorted(d.values(s, DPG.relevantToSDG), key=lambda g: _sdg_key(g.value)):
-        notation = d.first(goal.value, SKOS.notation)
+        notation = _notation(d.values(goal.value, SKOS.notation))
         sdgs.append(_linked(d, goal.value,
                             notation=_value(notation) if notation is not None else None,
                             evidence=evidence.get(goal.value) or None))
@@ -329,6 +336,20 @@ def solution_jsonld(d: Description, context_url: str) -> dict:
         doc[key] = sorted((_linked(d, c.value) for c in d.values(s, prop)),
                           key=lambda c: c["@id"])
     return doc
+
+
+_SDG_COMPACT = SDGO.SDGCodeCompact.value
+
+
+def _notation(values: list):
+    """The notation a reader expects: the UN's compact code ("3", not "03"), else a plain one."""
+    for v in values:
+        if isinstance(v, ox.Literal) and v.datatype.value == _SDG_COMPACT:
+            return v
+    for v in values:
+        if isinstance(v, ox.Literal) and v.datatype.value == XSD.string.value:
+            return v
+    return values[0] if values else None
 
 
 def _sdg_key(iri: str) -> tuple:
