@@ -96,6 +96,8 @@ def graph_stats(store, settings: Settings | None = None) -> dict:
     }
     for name, query in _QUERIES.items():
         out[name] = _rows(store, query)
+    for row in out["dpgs_by_sdg"]:  # the goal number as the UN's IRI has it ("3", not "03")
+        row["label"] = row["iri"].rsplit("/", 1)[-1]
     out["dpgs_by_sdg"].sort(key=lambda r: int(r["label"]) if r["label"].isdigit() else 99)
     if settings is not None:
         out["base_iri"] = settings.base_iri
