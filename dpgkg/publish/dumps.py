@@ -1,0 +1,200 @@
+"""Whole-graph dumps written with pyoxigraph after each build, and the change feed.
+
+Layout, beside the store versions::
+
+    <store>/dumps/<version>/dpgkg.nt.gz     the union graph, N-Triples, gzipped
+    <store>/dumps/<version>/dpgkg.ttl       the union graph, Turtle
+    <store>/dumps/<version>/dpgkg.jsonld    every named graph, JSON-LD
+    <store>/dumps/<version>/dpgkg.trig      every named graph, TriG (provenance kept)
+    <store>/dumps/<version>/dumps.json      [DumpInfo] of the files above
+    <store>/dumps/<version>/record-hashes.json   {graph IRI: hash} for the change feed
+    <store>/dumps/<version>/changes.json    what changed since the previous build
+
+`after_build(settings, report)` writes all of it; the build calls it after the swap.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from dpgkg.publish.changes import changes_document, record_hashes
+
+log = logging.getLogger(__name__)
+
+KEEP_DUMPS = 3  # dump files of older builds are deleted; their small JSON files stay
+
+
+@dataclass(frozen=True)
+class DumpFormat:
+    name: str
+    format_ext: str  # key in dpgkg.publish.catalogue.FORMATS
+    label: str
+    description: str
+    rdf: ox.RdfFormat
+    quads: bool
+    gzipped: bool = False
+
+
+DUMP_FORMATS: dict[str, DumpFormat] = {f.name: f for f in [
+    DumpFormat("dpgkg.nt.gz", "nt", "N-Triples, gzip",
+               "Every distinct triple of the graph (the union of its named graphs).",
+               ox.RdfFormat.N_TRIPLES, quads=False, gzipped=True),
+    DumpFormat("dpgkg.ttl", "ttl", "Turtle",
+               "Every distinct triple of the graph (the union of its named graphs).",
+               ox.RdfFormat.TURTLE, quads=False),
+    DumpFormat("dpgkg.jsonld", "jsonld", "JSON-LD",
+               "Every named graph with its provenance, as JSON-LD.",
+               ox.RdfFormat.JSON_LD, quads=True),
+    DumpFormat("dpgkg.trig", "trig", "TriG",
+               "Every named graph with its provenance, as TriG.",
+               ox.RdfFormat.TRIG, quads=True),
+]}
+
+
+@dataclass(frozen=True)
+class DumpInfo:
+    path: Path
+    media_type: str
+    bytes: int
+    sha256: str
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["path"] = self.path.name
+        return d
+
+
+def _media_type(fmt: DumpFormat) -> str:
+    from dpgkg.publish.catalogue import FORMATS
+
+    return "application/gzip" if fmt.gzipped else FORMATS[fmt.format_ext].media_type
+
+
+def _union_triples(store: ox.Store):
+    """Each distinct triple once: the union default graph repeats shared triples."""
+    return store.query("CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o "
+                       "{ GRAPH ?g { ?s ?p ?o } } }")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_dumps(store: ox.Store, out_dir: str | os.PathLike) -> list[DumpInfo]:
+    """Write every dump of `store` (a pyoxigraph store) into `out_dir`."""
+    from dpgkg.publish.catalogue import CATALOGUE_PREFIXES
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    infos = []
+    for fmt in DUMP_FORMATS.values():
+        path = out / fmt.name
+        tmp = path.with_name(path.name + ".tmp")
+        prefixes = {} if fmt.rdf in (ox.RdfFormat.N_TRIPLES,) else {
+            "prefixes": CATALOGUE_PREFIXES}
+        if fmt.quads:
+            store.dump(str(tmp), format=fmt.rdf, **prefixes)
+        elif fmt.gzipped:
+            # mtime=0 so the same graph gives the same bytes (and checksum)
+            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                ox.serialize(_union_triples(store), gz, format=fmt.rdf)
+        else:
+            ox.serialize(_union_triples(store), str(tmp), format=fmt.rdf, **prefixes)
+        os.replace(tmp, path)
+        infos.append(DumpInfo(path, _media_type(fmt), path.stat().st_size, _sha256(path)))
+    (out / "dumps.json").write_text(json.dumps([i.to_json() for i in infos], indent=1))
+    return infos
+
+
+def dumps_root(store_spec: str) -> Path | None:
+    """Where dumps live for a store setting: beside an embedded store, else nowhere."""
+    if store_spec.startswith(("http://", "https://")):
+        return None
+    return Path(store_spec) / "dumps"
+
+
+def read_dumps(root: Path | None, version: str) -> list[DumpInfo]:
+    """The dumps of one build, as `write_dumps` listed them ([] when not written)."""
+    if root is None:
+        return []
+    index = root / version / "dumps.json"
+    try:
+        rows = json.loads(index.read_text())
+    except (OSError, ValueError):
+        return []
+    return [DumpInfo(root / version / r["path"], r["media_type"], r["bytes"], r["sha256"])
+            for r in rows if (root / version / r["path"]).is_file()]
+
+
+def built_versions(root: Path | None) -> list[str]:
+    """Build versions with something published beside them, oldest first."""
+    if root is None or not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _previous_hashes(root: Path, version: str) -> tuple[str | None, dict | None]:
+    for prev in reversed([v for v in built_versions(root) if v < version]):
+        try:
+            return prev, json.loads((root / prev / "record-hashes.json").read_text())
+        except (OSError, ValueError):
+            continue
+    return None, None
+
+
+def publish_version(store: ox.Store, root: Path, version: str, built_at: str | None = None
+                    ) -> dict:
+    """Dumps, record hashes and the change feed entry of one build; returns the entry."""
+    out = root / version
+    infos = write_dumps(store, out)
+    current = record_hashes(store)
+    (out / "record-hashes.json").write_text(json.dumps(current, indent=0, sort_keys=True))
+    previous_version, previous = _previous_hashes(root, version)
+    entry = changes_document(version, previous_version, previous, current, built_at)
+    (out / "changes.json").write_text(json.dumps(entry, indent=1))
+    _prune(root, version)
+    log.info("dumps written: %s", ", ".join(f"{i.path.name} ({i.bytes} B)" for i in infos))
+    return entry
+
+
+def _prune(root: Path, keep_version: str) -> None:
+    """Delete the big dump files of old builds; keep their hashes and change entries."""
+    for old in built_versions(root)[:-KEEP_DUMPS]:
+        if old == keep_version:
+            continue
+        for name in [*DUMP_FORMATS, "dumps.json"]:
+            (root / old / name).unlink(missing_ok=True)
+
+
+def after_build(settings, report) -> list[DumpInfo]:
+    """Called by the build after a successful swap: dumps + change feed of `report.version`."""
+    from dpgkg.store import open_store
+
+    root = dumps_root(settings.store)
+    if root is None or not report.version:
+        return []
+    store = open_store(settings.store)
+    try:
+        ox_store = store.oxigraph()
+    except AttributeError:  # a remote store: nothing local to dump
+        return []
+    built_at = None
+    rows = store.select("SELECT (MAX(?t) AS ?t) { ?b <http://www.w3.org/ns/prov#endedAtTime> ?t }")
+    if rows and "t" in rows[0]:
+        built_at = rows[0]["t"].value
+    entry = publish_version(ox_store, root, report.version, built_at)
+    if hasattr(report, "extra"):
+        report.extra["changes"] = {k: len(entry[k]) for k in ("added", "changed", "removed")}
+    return read_dumps(root, report.version)
