@@ -1,0 +1,97 @@
+"""Dumps: every file reads back to exactly the store's content, is served, and holds no e-mail."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from types import SimpleNamespace
+
+import pyoxigraph as ox
+import pytest
+
+from dpgkg.publish.dumps import DUMP_FORMATS, after_build, dumps_root, read_dumps, write_dumps
+from dpgkg.store import open_store
+from tests.conftest import load_fixture_store
+from tests.test_catalogue import EMAIL, make_catalogue_app
+
+
+def quads_of(store: ox.Store) -> set[ox.Quad]:
+    return set(store.quads_for_pattern(None, None, None, None))
+
+
+def triples_of(store: ox.Store) -> set[tuple]:
+    return {(q.subject, q.predicate, q.object) for q in quads_of(store)}
+
+
+def read_back(path) -> list[ox.Quad]:
+    fmt = DUMP_FORMATS[path.name]
+    data = gzip.decompress(path.read_bytes()) if fmt.gzipped else path.read_bytes()
+    return list(ox.parse(data, format=fmt.rdf))
+
+
+def canonical(quads) -> set[ox.Quad]:
+    """The quads with blank nodes renamed canonically (the SHACL shapes graph has some)."""
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return set(dataset)
+
+
+def check_round_trip(store: ox.Store, infos) -> None:
+    assert {i.path.name for i in infos} == set(DUMP_FORMATS)
+    quads = canonical(quads_of(store))
+    triples = canonical({ox.Quad(s, p, o) for s, p, o in triples_of(store)})
+    for info in infos:
+        back = read_back(info.path)
+        if DUMP_FORMATS[info.path.name].quads:
+            assert canonical(back) == quads, info.path.name
+        else:
+            assert all(q.graph_name == ox.DefaultGraph() for q in back)
+            assert canonical(back) == triples, info.path.name
+        assert info.bytes == info.path.stat().st_size
+        assert info.sha256 == hashlib.sha256(info.path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    return load_fixture_store(tmp_path_factory.mktemp("dumps-store"))
+
+
+def test_mini_dumps_round_trip(mini, tmp_path):
+    store = open_store(mini.store).oxigraph()
+    check_round_trip(store, write_dumps(store, tmp_path))
+
+
+def test_dumps_are_reproducible(mini, tmp_path):
+    store = open_store(mini.store).oxigraph()
+    first = {i.path.name: i.sha256 for i in write_dumps(store, tmp_path / "a")}
+    second = {i.path.name: i.sha256 for i in write_dumps(store, tmp_path / "b")}
+    assert first == second
+
+
+def test_after_build_writes_beside_the_store_and_serves(mini):
+    version = open_store(mini.store).version()
+    report = SimpleNamespace(version=version, extra={})
+    infos = after_build(mini, report)
+    assert {i.path.parent for i in infos} == {dumps_root(mini.store) / version}
+    assert report.extra["changes"]["added"] > 0
+    assert read_dumps(dumps_root(mini.store), version) == infos
+    client = make_catalogue_app(mini).test_client()
+    for info in infos:
+        resp = client.get(f"/dumps/{info.path.name}")
+        assert resp.status_code == 200
+        assert resp.mimetype == info.media_type
+        assert hashlib.sha256(resp.get_data()).hexdigest() == info.sha256
+        resp.close()
+    assert client.get("/dumps/other.txt").status_code == 404
+
+
+def test_full_dumps_round_trip_without_contact_data(full_settings, tmp_path):
+    store = open_store(full_settings.store).oxigraph()
+    infos = write_dumps(store, tmp_path)
+    check_round_trip(store, infos)
+    for info in infos:
+        data = info.path.read_bytes()
+        if info.path.name.endswith(".gz"):
+            data = gzip.decompress(data)
+        found = EMAIL.findall(data)
+        assert not found, (info.path.name, found[:5])
