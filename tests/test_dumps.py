@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from types import SimpleNamespace
 
 import pyoxigraph as ox
 import pytest
 
-from dpgkg.publish.dumps import DUMP_FORMATS, after_build, dumps_root, read_dumps, write_dumps
+from dpgkg.publish.catalogue import count_void_statistics
+from dpgkg.publish.dumps import (
+    DUMP_FORMATS,
+    VOID_STATISTICS,
+    after_build,
+    dumps_root,
+    read_dumps,
+    write_dumps,
+)
 from dpgkg.store import open_store
 from tests.conftest import load_fixture_store
 from tests.test_catalogue import EMAIL, make_catalogue_app
@@ -75,6 +84,8 @@ def test_after_build_writes_beside_the_store_and_serves(mini):
     assert {i.path.parent for i in infos} == {dumps_root(mini.store) / version}
     assert report.extra["changes"]["added"] > 0
     assert read_dumps(dumps_root(mini.store), version) == infos
+    saved = json.loads((dumps_root(mini.store) / version / VOID_STATISTICS).read_text())
+    assert saved == json.loads(json.dumps(count_void_statistics(open_store(mini.store).query)))
     client = make_catalogue_app(mini).test_client()
     for info in infos:
         resp = client.get(f"/dumps/{info.path.name}")

@@ -11,10 +11,12 @@ since the DCAT-AP shapes check the class of every linked resource.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -400,6 +402,8 @@ def distribution_triples(store: Store, site: Site, dpgs: list[str]) -> list[ox.T
         if e is None:
             continue
         ds = _n(iri)
+        if page := site.page(iri):  # the resource page (CKAN shows it as the dataset's URL)
+            out += [_t(ds, DCAT.landingPage, _n(page)), _t(_n(page), RDF.type, FOAF.Document)]
         spdx = primary_licence(e.licences)
         spdx_node = _n(spdx) if spdx else None
         for lic, label in e.licences.items():
@@ -626,33 +630,48 @@ GROUP BY ?c ORDER BY ?c"""
 _VOID_CACHE: dict[tuple[int, str], dict] = {}
 
 
-def void_statistics(store: Store) -> dict:
-    """Counts for VoID, computed once per store version (they only change with a build)."""
+def void_statistics(store: Store, saved: Path | None = None) -> dict:
+    """Counts for VoID, once per store version (they only change with a build).
+
+    `saved`: the counts the build wrote (`after_build`), read instead of counting again.
+    """
     key = (id(store), store.version())
     with _CACHE_LOCK:
         if key in _VOID_CACHE:
             return _VOID_CACHE[key]
-    stats = {name: int(store.select(q)[0]["n"].value) for name, q in VOID_QUERIES.items()}
-    stats["class_partitions"] = [(r["c"].value, int(r["n"].value))
-                                 for r in store.select(CLASS_PARTITION_QUERY)]
+    try:
+        stats = json.loads(saved.read_text()) if saved else None
+    except (OSError, ValueError):
+        stats = None
+    if stats is None:
+        stats = count_void_statistics(store.query)
     with _CACHE_LOCK:
         _VOID_CACHE.clear()
         _VOID_CACHE[key] = stats
     return stats
 
 
+def count_void_statistics(query) -> dict:
+    """The VoID counts; `query` runs SPARQL over the union of the graphs."""
+    stats: dict = {name: int(next(iter(query(q)))["n"].value) for name, q in VOID_QUERIES.items()}
+    stats["class_partitions"] = [(r["c"].value, int(r["n"].value))
+                                 for r in query(CLASS_PARTITION_QUERY)]
+    return stats
+
+
 def graph_dataset_triples(store: Store, *, base_iri: str, root: str | None = None,
                           dumps: Iterable = (), dumps_path: str = "dumps/",
-                          sparql_path: str = "sparql") -> list[ox.Triple]:
+                          sparql_path: str = "sparql", saved_statistics: Path | None = None
+                          ) -> list[ox.Triple]:
     """The whole graph as a dcat:Dataset + void:Dataset, its dumps as distributions.
 
     `dumps`: DumpInfo-like objects (path, media_type, bytes, sha256).
     """
-    from dpgkg.publish.dumps import DUMP_FORMATS  # the dumps know their formats
+    from dpgkg.publish.dumps import DUMP_FORMATS  # dumps imports this module
 
     site = Site(base_iri, root)
     ds = site.graph_dataset_iri()
-    stats = void_statistics(store)
+    stats = void_statistics(store, saved_statistics)
     out = [
         _t(ds, RDF.type, DCAT.Dataset), _t(ds, RDF.type, VOID.Dataset),
         _t(ds, DCT.title, lit(CATALOGUE_TITLE + " (whole graph)", lang="en")),

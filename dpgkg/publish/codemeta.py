@@ -41,8 +41,7 @@ SELECT DISTINCT ?key ?value ?name WHERE {
   } UNION {
     ?s dpg:fundedBy ?value . ?value schema:name ?name . BIND("funder" AS ?key)
   } UNION {
-    ?s dpg:relevantToSDG ?value . ?value skos:prefLabel ?name
-    FILTER(LANGMATCHES(LANG(?name), "en")) BIND("sdg" AS ?key)
+    ?s dpg:relevantToSDG ?value . ?value skos:notation ?name BIND("sdg" AS ?key)
   } UNION {
     ?g dpg:describes ?s ; prov:generatedAtTime ?value . BIND("dateModified" AS ?key)
   }
@@ -80,13 +79,12 @@ def codemeta(store: Store, iri: str) -> dict | None:
     if values.get("license"):
         licences = sorted(values["license"])
         doc["license"] = licences[0] if len(licences) == 1 else licences
-    keywords = sorted(values.get("keywords", [])) + ["digital public good"]
-    doc["keywords"] = keywords
+    sdgs = sorted({f"SDG {names[v]}" for v in values.get("sdg", []) if v in names},
+                  key=lambda k: int(k[4:]) if k[4:].isdigit() else 99)
+    doc["keywords"] = [*sorted(values.get("keywords", [])), *sdgs, "digital public good"]
     for key in ("copyrightHolder", "maintainer", "funder"):
         agents = [{"@type": "Organization", "@id": v, "name": names[v]}
                   for v in sorted(values.get(key, [])) if v in names]
         if agents:
             doc[key] = agents[0] if len(agents) == 1 else agents
-    if values.get("sdg"):
-        doc["applicationCategory"] = sorted(names[v] for v in values["sdg"] if v in names)
     return doc

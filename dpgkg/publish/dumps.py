@@ -9,6 +9,7 @@ Layout, beside the store versions::
     <store>/dumps/<version>/dumps.json      [DumpInfo] of the files above
     <store>/dumps/<version>/record-hashes.json   {graph IRI: hash} for the change feed
     <store>/dumps/<version>/changes.json    what changed since the previous build
+    <store>/dumps/<version>/void.json       the VoID counts of the graph
 
 `after_build(settings, report)` writes all of it; the build calls it after the swap.
 """
@@ -25,10 +26,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from dpgkg.publish.catalogue import CATALOGUE_PREFIXES, FORMATS, count_void_statistics
 from dpgkg.publish.changes import changes_document, record_hashes
 
 log = logging.getLogger(__name__)
 
+VOID_STATISTICS = "void.json"
 KEEP_DUMPS = 3  # dump files of older builds are deleted; their small JSON files stay
 
 
@@ -73,8 +76,6 @@ class DumpInfo:
 
 
 def _media_type(fmt: DumpFormat) -> str:
-    from dpgkg.publish.catalogue import FORMATS
-
     return "application/gzip" if fmt.gzipped else FORMATS[fmt.format_ext].media_type
 
 
@@ -94,8 +95,6 @@ def _sha256(path: Path) -> str:
 
 def write_dumps(store: ox.Store, out_dir: str | os.PathLike) -> list[DumpInfo]:
     """Write every dump of `store` (a pyoxigraph store) into `out_dir`."""
-    from dpgkg.publish.catalogue import CATALOGUE_PREFIXES
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     infos = []
@@ -159,6 +158,8 @@ def publish_version(store: ox.Store, root: Path, version: str, built_at: str | N
     """Dumps, record hashes and the change feed entry of one build; returns the entry."""
     out = root / version
     infos = write_dumps(store, out)
+    stats = count_void_statistics(lambda q: store.query(q, use_default_graph_as_union=True))
+    (out / VOID_STATISTICS).write_text(json.dumps(stats))
     current = record_hashes(store)
     (out / "record-hashes.json").write_text(json.dumps(current, indent=0, sort_keys=True))
     previous_version, previous = _previous_hashes(root, version)

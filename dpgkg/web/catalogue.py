@@ -26,7 +26,7 @@ from dpgkg.config import Settings
 from dpgkg.publish import catalogue as cat
 from dpgkg.publish.changes import activity_stream, read_feed
 from dpgkg.publish.codemeta import CODEMETA_MEDIA_TYPE, codemeta
-from dpgkg.publish.dumps import DUMP_FORMATS, dumps_root, read_dumps
+from dpgkg.publish.dumps import DUMP_FORMATS, VOID_STATISTICS, dumps_root, read_dumps
 
 try:
     from dpgkg.web.conneg import negotiate
@@ -104,8 +104,11 @@ def _dumps():
 
 
 def _graph_dataset():
-    return cat.graph_dataset_triples(_store(), base_iri=_settings().base_iri,
-                                     root=request.url_root, dumps=_dumps())
+    store, root = _store(), dumps_root(_settings().store)
+    saved = root / store.version() / VOID_STATISTICS if root else None
+    return cat.graph_dataset_triples(store, base_iri=_settings().base_iri,
+                                     root=request.url_root, dumps=_dumps(),
+                                     saved_statistics=saved)
 
 
 @bp.route("/catalog", defaults={"suffix": None})
