@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -49,16 +50,22 @@ log = logging.getLogger(__name__)
 CONTROL = ox.NamedNode("urn:dpgkg:control")
 VERSION = ox.NamedNode("urn:dpgkg:version")
 GRAPHS = ox.NamedNode("urn:dpgkg:graphs")
+STAGING = ox.NamedNode("urn:dpgkg:staging")
+CLEARS = ox.NamedNode("urn:dpgkg:clears")
+STAGES = ox.NamedNode("urn:dpgkg:stages")
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
-BATCH_TRIPLES = 2000  # triples per INSERT DATA operation within a request
+BATCH_TRIPLES = 500  # triples per INSERT DATA operation (Virtuoso fails at ~2000)
+GSP_TRIPLES = 20000  # triples per Graph Store Protocol POST
 WRITE_TIMEOUT = 3600.0  # seconds: publishing a whole version can take a while
 
 SELECT_JSON = "application/sparql-results+json"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
 
-_PROLOGUE = re.compile(r"\s*(?:(?:#[^\n]*\n?)|(?:PREFIX\s+[^:\s]*:\s*<[^>]*>)|(?:BASE\s*<[^>]*>)"
-                       r"|(?:DEFINE\s+\S+\s+(?:\"[^\"]*\"|'[^']*'|<[^>]*>|\S+)))*\s*", re.IGNORECASE)
+_PROLOGUE = re.compile(r"(?:\s*(?:(?:#[^\n]*\n?)|(?:PREFIX\s+[^:\s]*:\s*<[^>]*>)|(?:BASE\s*<[^>]*>)"
+                       r"|(?:DEFINE\s+\S+\s+(?:\"[^\"]*\"|'[^']*'|<[^>]*>|\S+))))*\s*", re.IGNORECASE)
+_DEADLOCK = re.compile(r"\b(40001|SR172)\b|[Dd]eadlock")
+DEADLOCK_RETRIES = 8
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
@@ -107,6 +114,17 @@ class Endpoints:
     # form parameters that make the default graph the union of the named graphs
     union_params: dict = field(default_factory=dict)
     url: str = ""
+    # "request": a version in one update request; "staged": staging graphs + one swap
+    publish: str = "request"
+
+
+@dataclass
+class Control:
+    """What the control graph says: the version served, its graphs, unfinished uploads."""
+
+    version: str | None = None
+    graphs: list[str] = field(default_factory=list)
+    staging: list[str] = field(default_factory=list)
 
 
 def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
@@ -126,7 +144,7 @@ def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
         # Anonymous /sparql cannot write; /sparql-auth takes digest auth (e.g. dba).
         auth = "-auth" if authenticated else ""
         return Endpoints(kind, f"{base}/sparql", f"{base}/sparql{auth}",
-                         f"{base}/sparql-graph-crud{auth}", {}, base)
+                         f"{base}/sparql-graph-crud{auth}", {}, base, "staged")
     if kind == "sparql":
         parts = urllib.parse.urlsplit(url)
         params = dict(urllib.parse.parse_qsl(parts.query))
@@ -134,9 +152,12 @@ def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
         query = params.pop("query", base)
         update = params.pop("update", query)
         gsp = params.pop("gsp", None)
+        publish = params.pop("publish", "request")
+        if publish not in ("request", "staged"):
+            raise ValueError(f"publish={publish!r}: expected request or staged")
         if params:
             raise ValueError(f"unknown spec parameters {sorted(params)} in {redact(spec)!r}")
-        return Endpoints(kind, query, update, gsp, {}, base)
+        return Endpoints(kind, query, update, gsp, {}, base, publish)
     raise ValueError(f"unknown store kind {kind!r} in {redact(spec)!r} "
                      "(oxigraph+, virtuoso+, sparql+ or a plain http(s) URL)")
 
@@ -197,6 +218,9 @@ class RemoteStore(Store):
         except urllib.error.HTTPError as exc:
             text = self._scrub(exc.read().decode("utf-8", "replace").strip())
             first = text[:500]
+            if "estimated execution time" in text:  # Virtuoso refuses before running
+                raise StoreTimeout(f"{where} refused a query expected to run too long: "
+                                   f"{first.splitlines()[0]}") from None
             if exc.code == 400 or (exc.code >= 500 and _is_query_error(text)):
                 raise SyntaxError(f"{where} rejected the request: {first}") from None
             if exc.code in (401, 403):
@@ -273,22 +297,23 @@ class RemoteStore(Store):
                              "not SPARQL results")
         return ox.parse_query_results(body, fmt)
 
-    def _control(self) -> tuple[str | None, list[str]]:
-        rows = self.query(f"SELECT ?p ?o {{ GRAPH {CONTROL} {{ {CONTROL} ?p ?o }} }}",
-                          default_graph_uris=None)
-        version, graphs = None, []
+    def _control(self) -> Control:
+        rows = self.query(f"SELECT ?p ?o {{ GRAPH {CONTROL} {{ {CONTROL} ?p ?o }} }}")
+        state = Control()
         for row in rows:
             if row["p"] == VERSION:
-                version = row["o"].value
+                state.version = row["o"].value
             elif row["p"] == GRAPHS:
-                graphs = row["o"].value.split()
-        return version, graphs
+                state.graphs = row["o"].value.split()
+            elif row["p"] == STAGING:
+                state.staging.append(row["o"].value)
+        return state
 
     def _graphs(self) -> list[str]:
-        return self._control()[1]
+        return self._control().graphs
 
     def version(self) -> str:
-        version, _ = self._control()
+        version = self._control().version
         if version is None:
             raise StoreUnavailable(f"no graph built yet at {redact(self.spec)} (run `dpgkg build`)")
         return version
@@ -296,27 +321,107 @@ class RemoteStore(Store):
     # Writing
     def update(self, sparql: str) -> None:
         """Run one SPARQL Update request (one transaction on the stores we know)."""
-        self._post(self.endpoints.update, sparql.encode("utf-8"),
-                   "application/sparql-update", None, self.write_timeout)
+        if self.endpoints.kind == "virtuoso":
+            # Virtuoso's endpoint may commit row by row (log-enable 2/3); 1 makes the
+            # request one transaction, which the atomic swap needs.
+            sparql = "DEFINE sql:log-enable 1\n" + sparql
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                self._post(self.endpoints.update, sparql.encode("utf-8"),
+                           "application/sparql-update", None, self.write_timeout)
+                return
+            except StoreUnavailable as exc:
+                # A deadlock with concurrent readers rolls the request back: run it again.
+                if attempt == DEADLOCK_RETRIES or not _DEADLOCK.search(str(exc)):
+                    raise
+                log.info("update deadlocked with readers, retrying (%d)", attempt + 1)
+                time.sleep(0.05 * 2 ** attempt)
 
     def writer(self) -> RemoteWriter:
         return RemoteWriter(self)
 
     def publish(self, dataset: ox.Store, version: str) -> None:
         """Replace every graph dpgkg wrote with the named graphs of `dataset`, atomically."""
-        _, old = self._control()
+        state = self._control()
         graphs = sorted({g.value for g in dataset.named_graphs()} - {CONTROL.value})
-        ops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(set(old) | set(graphs))]
+        if self.endpoints.publish == "staged":
+            return self._publish_staged(dataset, version, graphs, state)
+        ops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(set(state.graphs) | set(graphs))]
         for g in graphs:
-            ops += _insert_ops(ox.NamedNode(g), (
-                ox.Triple(q.subject, q.predicate, q.object)
-                for q in dataset.quads_for_pattern(None, None, None, ox.NamedNode(g))))
+            ops += _insert_ops(ox.NamedNode(g), _triples_of(dataset, g))
         ops += _control_ops(version, graphs)
         self.update(" ;\n".join(ops))
 
+    def _publish_staged(self, dataset: ox.Store, version: str, graphs: list[str],
+                        state: Control) -> None:
+        """Upload into staging graphs (many requests), then swap them in with one request.
+
+        For stores that cannot take a whole version in one request (Virtuoso compiles
+        INSERT DATA to SQL and gives up at ~1000 triples). The staging graphs are listed
+        in the control graph before the upload, so a build killed mid-upload is cleaned
+        up by the next one.
+        """
+        for record in state.staging:
+            self._drop_staging(record)
+        record = "\n".join([version, *graphs])
+        self.update(f"INSERT DATA {{ GRAPH {CONTROL} {{ {CONTROL} {STAGING} "
+                    f"{ox.Literal(record)} }} }}")
+        mapping = _staging_name(version, "map")
+        try:
+            for g in graphs:
+                self._upload(_staging_name(version, g), _triples_of(dataset, g))
+            # Which live graphs to empty and which staging graph fills which live one,
+            # as triples, so the swap is five operations however many graphs there are
+            # (Virtuoso compiles a request into one SQL statement and gives up at ~1000).
+            self._upload(mapping, [
+                *(ox.Triple(ox.NamedNode(g), CLEARS, ox.NamedNode(g))
+                  for g in sorted(set(state.graphs) | set(graphs))),
+                *(ox.Triple(ox.NamedNode(_staging_name(version, g)), STAGES, ox.NamedNode(g))
+                  for g in graphs)])
+            self.update(" ;\n".join([
+                (f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{mapping}> "
+                 f"{{ ?g {CLEARS} ?g }} GRAPH ?g {{ ?s ?p ?o }} }}"),
+                (f"INSERT {{ GRAPH ?live {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{mapping}> "
+                 f"{{ ?staged {STAGES} ?live }} GRAPH ?staged {{ ?s ?p ?o }} }}"),
+                *_control_ops(version, graphs)]))
+        except BaseException:
+            try:
+                self._drop_staging(record)
+            except Exception:  # noqa: BLE001 - the next build cleans up
+                log.warning("could not drop the staging graphs of %s", version)
+            raise
+        # Swapped in: the staging copies are garbage now, and visible until dropped.
+        self._drop_staging(record)
+
+    def _drop_staging(self, record: str) -> None:
+        version, *graphs = record.split("\n")
+        graphs.append("map")
+        for i in range(0, len(graphs), 200):
+            self.update(" ;\n".join(f"DROP SILENT GRAPH <{_staging_name(version, g)}>"
+                                     for g in graphs[i:i + 200]))
+        self.update(_delete_staging_record(record))
+
+    def _upload(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        """Add triples to `graph`: Graph Store Protocol POSTs, else INSERT DATA requests."""
+        triples = list(triples)
+        if not self.endpoints.gsp:
+            for op in _insert_ops(ox.NamedNode(graph), triples):
+                self.update(op)
+            return
+        # Blank nodes are scoped to one payload: keep a graph's together in the first.
+        bnodes = [t for t in triples if _has_bnode(t)]
+        plain = [t for t in triples if not _has_bnode(t)]
+        chunks = [bnodes + plain[:GSP_TRIPLES]] + [plain[i:i + GSP_TRIPLES] for i in
+                                                    range(GSP_TRIPLES, len(plain), GSP_TRIPLES)]
+        url = self.endpoints.gsp + "?" + urllib.parse.urlencode({"graph": graph})
+        for chunk in chunks:
+            if chunk:
+                self._post(url, ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES),
+                           "application/n-triples", None, self.write_timeout)
+
     def replace_graph(self, graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> str:
         """Replace one named graph on its own (one request); returns the new version id."""
-        _, graphs = self._control()
+        graphs = self._control().graphs
         new_version = _new_version_id()
         ops = [f"DROP SILENT GRAPH {graph}", *_insert_ops(graph, triples),
                *_control_ops(new_version, sorted(set(graphs) | {graph.value}))]
@@ -371,7 +476,7 @@ def _insert_ops(graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> Iterator[s
     with_bnodes: list[str] = []
     for t in triples:
         line = f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ."
-        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+        if _has_bnode(t):
             with_bnodes.append(line)
             continue
         batch.append(line)
@@ -393,7 +498,26 @@ def _insert_data(graph: ox.NamedNode, lines: list[str]) -> str:
 def _control_ops(version: str, graphs: list[str]) -> list[str]:
     listing = ox.Literal("\n".join(graphs))
     triples = f"{CONTROL} {VERSION} {ox.Literal(version)} . {CONTROL} {GRAPHS} {listing} ."
-    return [f"DROP SILENT GRAPH {CONTROL}", f"INSERT DATA {{ GRAPH {CONTROL} {{ {triples} }} }}"]
+    return [f"DELETE WHERE {{ GRAPH {CONTROL} {{ {CONTROL} {VERSION} ?v }} }}",
+            f"DELETE WHERE {{ GRAPH {CONTROL} {{ {CONTROL} {GRAPHS} ?g }} }}",
+            f"INSERT DATA {{ GRAPH {CONTROL} {{ {triples} }} }}"]
+
+
+def _delete_staging_record(record: str) -> str:
+    return f"DELETE DATA {{ GRAPH {CONTROL} {{ {CONTROL} {STAGING} {ox.Literal(record)} }} }}"
+
+
+def _staging_name(version: str, graph: str) -> str:
+    return f"urn:dpgkg:staging:{version}:{graph}"
+
+
+def _has_bnode(t: ox.Triple) -> bool:
+    return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
+
+
+def _triples_of(dataset: ox.Store, graph: str) -> Iterator[ox.Triple]:
+    for q in dataset.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+        yield ox.Triple(q.subject, q.predicate, q.object)
 
 
 def _triples(body: bytes, ctype: str) -> ox.QueryTriples:
