@@ -19,6 +19,7 @@ class Format:
     suffix: str  # with the dot: ".ttl"
     ox_format: ox.RdfFormat | ox.QueryResultsFormat
     aliases: tuple[str, ...] = ()  # other media types that ask for the same thing
+    iri: str = ""  # the W3C format IRI (http://www.w3.org/ns/formats/), for descriptions
 
     @property
     def media_types(self) -> tuple[str, ...]:
@@ -36,24 +37,36 @@ class Format:
         return self.media_type
 
 
+W3C = "http://www.w3.org/ns/formats/"
+
 RDF_FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("turtle", "text/turtle", ".ttl", ox.RdfFormat.TURTLE,
-           ("application/x-turtle", "application/turtle")),
-    Format("jsonld", "application/ld+json", ".jsonld", ox.RdfFormat.JSON_LD),
-    Format("ntriples", "application/n-triples", ".nt", ox.RdfFormat.N_TRIPLES),
+           ("application/x-turtle", "application/turtle"),
+           iri=W3C + "Turtle"),
+    Format("jsonld", "application/ld+json", ".jsonld", ox.RdfFormat.JSON_LD,
+           iri=W3C + "JSON-LD"),
+    Format("ntriples", "application/n-triples", ".nt", ox.RdfFormat.N_TRIPLES,
+           iri=W3C + "N-Triples"),
     Format("rdfxml", "application/rdf+xml", ".rdf", ox.RdfFormat.RDF_XML,
-           ("application/xml",)),
-    Format("trig", "application/trig", ".trig", ox.RdfFormat.TRIG, ("application/x-trig",)),
-    Format("nquads", "application/n-quads", ".nq", ox.RdfFormat.N_QUADS),
+           ("application/xml",),
+           iri=W3C + "RDF_XML"),
+    Format("trig", "application/trig", ".trig", ox.RdfFormat.TRIG, ("application/x-trig",),
+           iri=W3C + "TriG"),
+    Format("nquads", "application/n-quads", ".nq", ox.RdfFormat.N_QUADS,
+           iri=W3C + "N-Quads"),
 )}
 
 RESULT_FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("json", "application/sparql-results+json", ".json", ox.QueryResultsFormat.JSON,
-           ("application/json",)),
+           ("application/json",),
+           iri=W3C + "SPARQL_Results_JSON"),
     Format("xml", "application/sparql-results+xml", ".xml", ox.QueryResultsFormat.XML,
-           ("application/xml", "text/xml")),
-    Format("csv", "text/csv", ".csv", ox.QueryResultsFormat.CSV),
-    Format("tsv", "text/tab-separated-values", ".tsv", ox.QueryResultsFormat.TSV),
+           ("application/xml", "text/xml"),
+           iri=W3C + "SPARQL_Results_XML"),
+    Format("csv", "text/csv", ".csv", ox.QueryResultsFormat.CSV,
+           iri=W3C + "SPARQL_Results_CSV"),
+    Format("tsv", "text/tab-separated-values", ".tsv", ox.QueryResultsFormat.TSV,
+           iri=W3C + "SPARQL_Results_TSV"),
 )}
 
 # Graph syntaxes a CONSTRUCT/DESCRIBE answer is offered in, default first. TriG and

@@ -1,6 +1,9 @@
-"""Run SPARQL queries against the store and serialise their results.
+"""Check, run and serialise SPARQL queries.
 
-Framework-free: the CLI and the web endpoint both call `run_query`.
+Framework-free: the CLI, the web endpoint and the query worker processes share
+`check_query` (read-only, SERVICE allow-list, one query) and the serialisers.
+The checks read the query with a small lexer (comments, strings and IRIs
+understood), so they cost microseconds, not a full parse.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pyoxigraph as ox
 
@@ -15,30 +20,174 @@ from dpgkg.config import Settings
 from dpgkg.rdf import PREFIXES
 from dpgkg.store import open_store
 
-UPDATE_RE = re.compile(
-    r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*"
-    r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.I)
-
 
 class QueryError(Exception):
-    """A query that cannot be run: syntax error, update, refused SERVICE."""
+    """A query that cannot be run: syntax error, update, refused SERVICE. HTTP 400."""
+
+    status = 400
+    headers: dict[str, str] | None = None
+
+
+class UpdateRefused(QueryError):
+    pass
+
+
+class ServiceRefused(QueryError):
+    pass
+
+
+class QueryTimeout(QueryError):
+    """The query ran past the time allowed and was stopped."""
+
+    status = 503
+
+
+class QueryBusy(QueryError):
+    """Every query worker stayed busy for the whole time allowed."""
+
+    status = 503
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "5"}
+
+
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY",
+                             "MOVE", "ADD", "WITH"})
+QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+
+# One alternation, tried left to right at each position: what can hide a keyword
+# (comments, strings, IRIs) is matched whole before words are looked at.
+_TOKEN = re.compile(r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
+  | (?P<pname>(?:[A-Za-z\u00c0-\uffff][\w\u00b7\u00c0-\uffff.-]*)?:
+              (?:[\w\u00b7\u00c0-\uffff:%\\-](?:[\w\u00b7\u00c0-\uffff.:%\\-]*[\w\u00b7\u00c0-\uffff:%\\-])?)?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<other>\S)
+""", re.VERBOSE | re.DOTALL)
+
+
+@dataclass
+class Token:
+    kind: str
+    text: str
+    pos: int
+
+
+def tokens(sparql: str) -> list[Token]:
+    """Significant tokens of a query: comments dropped, strings/IRIs kept whole."""
+    out = []
+    for m in _TOKEN.finditer(sparql):
+        kind = m.lastgroup
+        if kind != "comment":
+            out.append(Token(kind, m.group(), m.start()))
+    return out
+
+
+@dataclass
+class QueryInfo:
+    form: str | None  # SELECT, ASK, CONSTRUCT, DESCRIBE; None if unreadable
+    services: list[str]  # SERVICE endpoints named (IRIs); "?var" for a variable
+
+
+def inspect_query(sparql: str) -> QueryInfo:
+    """The query form and SERVICE endpoints; raises UpdateRefused for an update."""
+    toks = tokens(sparql)
+    prefixes: dict[str, str] = {}
+    base = ""
+    form = None
+    services: list[str] = []
+    i = 0
+    # Prologue: PREFIX/BASE declarations, then the first keyword says what this is.
+    while i < len(toks):
+        t = toks[i]
+        word = t.text.upper() if t.kind == "word" else None
+        if word == "PREFIX" and i + 2 < len(toks):
+            prefixes[toks[i + 1].text.removesuffix(":")] = toks[i + 2].text[1:-1]
+            i += 3
+            continue
+        if word == "BASE" and i + 1 < len(toks):
+            base = toks[i + 1].text[1:-1]
+            i += 2
+            continue
+        if word in UPDATE_KEYWORDS:
+            raise UpdateRefused("SPARQL Update is not allowed: this endpoint is read-only")
+        if word in QUERY_FORMS:
+            form = word
+        break
+    for j, t in enumerate(toks):
+        if t.kind == "word" and t.text.upper() in UPDATE_KEYWORDS and j and \
+                toks[j - 1].text == ";":
+            raise UpdateRefused("SPARQL Update is not allowed: this endpoint is read-only")
+        if t.kind == "word" and t.text.upper() == "SERVICE":
+            k = j + 1
+            if k < len(toks) and toks[k].kind == "word" and toks[k].text.upper() == "SILENT":
+                k += 1
+            if k >= len(toks):
+                continue
+            target = toks[k]
+            if target.kind == "iri":
+                iri = target.text[1:-1]
+                if base and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", iri):
+                    iri = base + iri
+                services.append(iri)
+            elif target.kind == "pname":
+                prefix, _, local = target.text.partition(":")
+                services.append(prefixes.get(prefix, f"{prefix}:") + local)
+            elif target.kind == "var":
+                services.append(target.text)
+    return QueryInfo(form, services)
+
+
+def check_query(sparql: str, settings: Settings) -> QueryInfo:
+    """Refuse what this read-only endpoint will not run; the query form if readable."""
+    info = inspect_query(sparql)
+    allowed = set(settings.service_allow_list)
+    for endpoint in info.services:
+        if endpoint.startswith(("?", "$")):
+            raise ServiceRefused(f"SERVICE with a variable endpoint ({endpoint}) is not allowed")
+        if endpoint not in allowed:
+            hint = (f"allowed: {', '.join(sorted(allowed))}" if allowed
+                    else "this endpoint makes no federated calls")
+            raise ServiceRefused(f"SERVICE <{endpoint}> is not allowed ({hint})")
+    return info
 
 
 def is_update(sparql: str) -> bool:
-    # Strip comments so a '# INSERT' in a comment does not count.
-    text = re.sub(r"#[^\n]*", "", sparql)
-    return bool(UPDATE_RE.match(text))
+    try:
+        inspect_query(sparql)
+    except UpdateRefused:
+        return True
+    return False
+
+
+def syntax_message(exc: SyntaxError) -> str:
+    """pyoxigraph's 'error at 1:25: expected ...' as a user-facing message."""
+    text = str(exc).strip() or "invalid query"
+    return f"syntax error: {text}"
 
 
 def run_query(settings: Settings, sparql: str, store=None, **dataset):
-    """Run a read query over the store named in `settings` (or the given `store`)."""
-    if is_update(sparql):
-        raise QueryError("SPARQL Update is not allowed: this endpoint is read-only")
+    """Check and run a read query in this process over `store` (default: the settings' store)."""
+    check_query(sparql, settings)
     store = store or open_store(settings.store)
     try:
         return store.query(sparql, **dataset)
     except SyntaxError as exc:
-        raise QueryError(f"syntax error: {exc}") from None
+        raise QueryError(syntax_message(exc)) from None
+
+
+# Serialisation ---------------------------------------------------------------
+
+def serialize_result(result, fmt, output) -> None:
+    """Write a query result in format `fmt` (a formats.Format) to a binary file-like object."""
+    if isinstance(result, ox.QueryTriples):
+        kwargs = {"prefixes": PREFIXES} if fmt.ox_format in (ox.RdfFormat.TURTLE,
+                                                               ox.RdfFormat.TRIG) else {}
+        ox.serialize(result, output, format=fmt.ox_format, **kwargs)
+    else:
+        result.serialize(output, format=fmt.ox_format)
 
 
 def _cell(term) -> str:
@@ -81,7 +230,7 @@ def format_for_cli(result, fmt: str) -> str:
         csv.writer(buf).writerows([names, *rows])
         return buf.getvalue()
     widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
-    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     out = [line(names), "-+-".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

@@ -1,0 +1,223 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql (query only; the graph is read-only).
+
+    GET  /sparql?query=...&default-graph-uri=...&named-graph-uri=...&format=...
+    POST /sparql  application/x-www-form-urlencoded  (same parameters in the body)
+    POST /sparql  application/sparql-query            (the query is the body)
+    GET  /sparql  without a query: the SPARQL Service Description (browsers: /query)
+
+The format is chosen by `format` (short name or media type) or else by Accept.
+Queries are checked here (update, SERVICE, one query), then run in the query
+pool's worker processes under the time limit; this process only forwards bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, redirect, request, url_for
+
+from dpgkg.config import Settings
+from dpgkg.publish import formats
+from dpgkg.publish.querypool import QueryPool
+from dpgkg.publish.sparql import check_query
+from dpgkg.web.conneg import negotiate
+from dpgkg.web.errors import abort_with
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sparql", __name__)
+
+RESULT_OFFERS = formats.offers(formats.SOLUTION_FORMATS, formats.RESULT_FORMATS)
+GRAPH_OFFERS = formats.offers(formats.GRAPH_RESULT_FORMATS, formats.RDF_FORMATS)
+SD_OFFERS = [*GRAPH_OFFERS, "text/html"]
+READ_ONLY = "SPARQL Update is not allowed: this endpoint is read-only"
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+DCT_TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
+
+_pool_lock = threading.Lock()
+
+
+def settings() -> Settings:
+    return current_app.extensions["dpgkg_settings"]
+
+
+def pool() -> QueryPool:
+    """This process's query pool, started on first use (or at start-up by the server)."""
+    found = current_app.extensions.get("dpgkg_querypool")
+    if found is None:
+        with _pool_lock:
+            found = current_app.extensions.get("dpgkg_querypool")
+            if found is None:
+                found = start_pool(current_app)
+    return found
+
+
+def start_pool(app) -> QueryPool:
+    cfg = app.config
+    qp = QueryPool(app.extensions["dpgkg_settings"].store,
+                   size=int(cfg.get("SPARQL_WORKERS", 2)),
+                   in_memory=bool(cfg.get("SPARQL_IN_MEMORY", False)),
+                   hold_bytes=int(cfg.get("SPARQL_HOLD_BYTES", 64 * 1024 * 1024)))
+    app.extensions["dpgkg_querypool"] = qp
+    return qp
+
+
+# Reading the request -----------------------------------------------------------
+
+def _params() -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """(queries, updates, other parameters) from the URL and a form or direct body."""
+    args = request.args
+    queries, updates = args.getlist("query"), args.getlist("update")
+    other = {k: args.getlist(k) for k in ("default-graph-uri", "named-graph-uri", "format",
+                                          "output")}
+    if request.method == "POST":
+        mimetype = request.mimetype
+        charset = (request.mimetype_params.get("charset") or "utf-8").lower()
+        if mimetype == "application/x-www-form-urlencoded":
+            form = request.form
+            queries += form.getlist("query")
+            updates += form.getlist("update")
+            for k in other:
+                other[k] += form.getlist(k)
+        elif mimetype == "application/sparql-query":
+            if charset not in ("utf-8", "utf8"):
+                abort_with(415, f"the query must be UTF-8, not {charset}")
+            try:
+                queries.append(request.get_data(cache=False).decode("utf-8"))
+            except UnicodeDecodeError:
+                abort_with(400, "the query is not valid UTF-8")
+        elif mimetype == "application/sparql-update":
+            abort_with(400, READ_ONLY)
+        elif not mimetype:
+            abort_with(415, "a POST needs Content-Type application/x-www-form-urlencoded "
+                            "or application/sparql-query")
+        else:
+            abort_with(415, f"cannot read a {mimetype} body; send "
+                            "application/x-www-form-urlencoded or application/sparql-query")
+    return queries, updates, other
+
+
+def _requested_format(other: dict[str, list[str]]) -> formats.Format | None:
+    values = other["format"] + other["output"]
+    if not values:
+        return None
+    if len(values) > 1:
+        abort_with(400, "give at most one format parameter")
+    fmt = formats.by_name(values[0])
+    if fmt is None:
+        names = ", ".join([*formats.RESULT_FORMATS, *formats.RDF_FORMATS])
+        abort_with(400, f"unknown format {values[0]!r}; use one of {names} or a media type")
+    return fmt
+
+
+def _choose(fmt: formats.Format | None, form: str | None) -> tuple[str | None, str | None]:
+    """(result format, graph format) names for this request; 406 if the form has none."""
+    if fmt is not None:
+        result = fmt.name if not fmt.is_rdf else None
+        graph = fmt.name if fmt.is_rdf else None
+        # ?format=xml or json names the same thing for either kind of query.
+        if fmt.name == "xml":
+            graph = "rdfxml"
+        elif fmt.name == "json":
+            graph = "jsonld"
+        elif fmt.name == "rdfxml":
+            result = "xml"
+        elif fmt.name == "jsonld":
+            result = "json"
+    else:
+        accept = request.headers.get("Accept")
+        mt = negotiate(accept, RESULT_OFFERS)
+        result = formats.by_media_type(mt, formats.RESULT_FORMATS).name if mt else None
+        mt = negotiate(accept, GRAPH_OFFERS)
+        graph = formats.by_media_type(mt, formats.RDF_FORMATS).name if mt else None
+    if form in ("SELECT", "ASK") and result is None:
+        abort_with(406, f"{form} results are available as: " + ", ".join(
+            f.media_type for f in formats.RESULT_FORMATS.values()))
+    if form in ("CONSTRUCT", "DESCRIBE") and graph is None:
+        abort_with(406, f"{form} results are available as: " + ", ".join(
+            formats.RDF_FORMATS[n].media_type for n in formats.GRAPH_RESULT_FORMATS))
+    return result, graph
+
+
+# The endpoint --------------------------------------------------------------------
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint():
+    queries, updates, other = _params()
+    if updates:
+        abort_with(400, READ_ONLY)
+    if len(queries) > 1:
+        abort_with(400, f"give exactly one query, not {len(queries)}")
+    if not queries:
+        if request.method == "POST":
+            abort_with(400, "no query: give it as the 'query' parameter or the request body")
+        return service_description()
+    sparql = queries[0]
+    if not sparql.strip():
+        abort_with(400, "the query is empty")
+    st = settings()
+    info = check_query(sparql, st)  # QueryError -> 400 through the error handler
+    result_format, graph_format = _choose(_requested_format(other), info.form)
+    started = time.perf_counter()
+    answer = pool().run(sparql, timeout=st.query_timeout,
+                        default_graph_uris=other["default-graph-uri"] or None,
+                        named_graph_uris=other["named-graph-uri"] or None,
+                        result_format=result_format, graph_format=graph_format)
+    # Never the query text or results in the log: the form, the format and the time.
+    log.debug("sparql %s -> %s in %.1f ms", info.form, answer.format.name,
+              (time.perf_counter() - started) * 1000)
+    resp = Response(answer.body, content_type=answer.format.content_type,
+                    direct_passthrough=True)
+    if answer.length is not None:
+        resp.content_length = answer.length
+    resp.vary.add("Accept")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+# The service description ---------------------------------------------------------
+
+def _sd_triples(endpoint_iri: str, st: Settings) -> list[ox.Triple]:
+    sd = lambda term: ox.NamedNode(SD + term)
+    service = ox.NamedNode(endpoint_iri)
+    dataset = ox.NamedNode(endpoint_iri + "#dataset")
+    default_graph = ox.NamedNode(endpoint_iri + "#default-graph")
+    triples = [
+        ox.Triple(service, RDF_TYPE, sd("Service")),
+        ox.Triple(service, sd("endpoint"), service),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(service, DCT_TITLE, ox.Literal("dpgkg SPARQL endpoint", language="en")),
+        ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
+    ]
+    if st.service_allow_list:
+        triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+    for f in [*formats.RESULT_FORMATS.values(), *formats.RDF_FORMATS.values()]:
+        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(f.iri)))
+    return triples
+
+
+def service_description():
+    mt = negotiate(request.headers.get("Accept"), SD_OFFERS)
+    if mt is None:
+        abort_with(406, "the service description is available as: " + ", ".join(SD_OFFERS))
+    if mt == "text/html":  # a person with a browser wants the query page
+        has_site = "site.query" in current_app.view_functions
+        target = url_for("site.query") if has_site else "/query"
+        return redirect(target, code=303)
+    fmt = formats.by_media_type(mt, formats.RDF_FORMATS)
+    endpoint_iri = url_for("sparql.endpoint", _external=True)
+    kwargs = {"prefixes": {"sd": SD, "dct": "http://purl.org/dc/terms/"}} \
+        if fmt.ox_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else {}
+    body = ox.serialize(_sd_triples(endpoint_iri, settings()), format=fmt.ox_format, **kwargs)
+    resp = Response(body, content_type=fmt.content_type)
+    resp.vary.add("Accept")
+    return resp
