@@ -21,6 +21,7 @@ from dpgkg import reasoning
 from dpgkg.config import ONTOLOGY_DIR, SHAPES_DIR, Settings
 from dpgkg.harvest import HarvestContext, HarvestResult, Problem
 from dpgkg.iris import IRIs
+from dpgkg.publish.dumps import after_build
 from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PROV, RDF, SHAPES_IRI, XSD, lit, parse_into
 from dpgkg.sources import locate, read_bytes
 from dpgkg.store import open_store
@@ -191,5 +192,7 @@ def build(settings: Settings, progress: Progress | None = None,
 
         with step("swap"):
             report.version = writer.commit()
+    with step("publish"):  # dumps, VoID counts, change feed of the version just served
+        after_build(settings, report)
     report.timings["total"] = time.perf_counter() - t0
     return report
