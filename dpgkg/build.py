@@ -193,6 +193,10 @@ def build(settings: Settings, progress: Progress | None = None,
         with step("swap"):
             report.version = writer.commit()
     with step("publish"):  # dumps, VoID counts, change feed of the version just served
-        after_build(settings, report)
+        try:
+            after_build(settings, report)
+        except Exception as exc:  # the new graph is already served: say so, don't fail
+            report.problems.append(Problem(source="publish", severity="warning",
+                                           message=f"dumps not written: {exc}"))
     report.timings["total"] = time.perf_counter() - t0
     return report
