@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pyoxigraph as ox
@@ -85,10 +85,31 @@ def tokens(sparql: str) -> list[Token]:
     return out
 
 
+# Stands for "no graph": a default graph made of no graphs is empty, not the union.
+EMPTY_GRAPH = "urn:dpgkg:empty-graph"
+
+
 @dataclass
 class QueryInfo:
     form: str | None  # SELECT, ASK, CONSTRUCT, DESCRIBE; None if unreadable
     services: list[str]  # SERVICE endpoints named (IRIs); "?var" for a variable
+    from_graphs: list[str] = field(default_factory=list)  # FROM
+    from_named: list[str] = field(default_factory=list)  # FROM NAMED
+
+
+def dataset_args(info: QueryInfo, default_graph_uris: list[str] | None,
+            named_graph_uris: list[str] | None) -> dict:
+    """The store's dataset arguments: protocol parameters, else the query's FROM clauses.
+
+    Nothing at all means the union default graph; naming only named graphs gives an
+    empty default graph (SPARQL 1.1 Protocol 2.1.4, Query 13.2).
+    """
+    default, named = list(default_graph_uris or []), list(named_graph_uris or [])
+    if not default and not named:
+        default, named = list(info.from_graphs), list(info.from_named)
+    if named and not default:
+        default = [EMPTY_GRAPH]
+    return {"default_graph_uris": default or None, "named_graph_uris": named or None}
 
 
 def inspect_query(sparql: str) -> QueryInfo:
@@ -98,6 +119,20 @@ def inspect_query(sparql: str) -> QueryInfo:
     base = ""
     form = None
     services: list[str] = []
+    from_graphs: list[str] = []
+    from_named: list[str] = []
+
+    def resolve(tok: Token) -> str | None:
+        if tok.kind == "iri":
+            iri = tok.text[1:-1]
+            if base and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", iri):
+                iri = base + iri
+            return iri
+        if tok.kind == "pname":
+            prefix, _, local = tok.text.partition(":")
+            return prefixes.get(prefix, f"{prefix}:") + local
+        return None
+
     i = 0
     # Prologue: PREFIX/BASE declarations, then the first keyword says what this is.
     while i < len(toks):
@@ -127,17 +162,16 @@ def inspect_query(sparql: str) -> QueryInfo:
             if k >= len(toks):
                 continue
             target = toks[k]
-            if target.kind == "iri":
-                iri = target.text[1:-1]
-                if base and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", iri):
-                    iri = base + iri
-                services.append(iri)
-            elif target.kind == "pname":
-                prefix, _, local = target.text.partition(":")
-                services.append(prefixes.get(prefix, f"{prefix}:") + local)
-            elif target.kind == "var":
+            if target.kind == "var":
                 services.append(target.text)
-    return QueryInfo(form, services)
+            elif (iri := resolve(target)) is not None:
+                services.append(iri)
+        elif t.kind == "word" and t.text.upper() == "FROM" and j + 1 < len(toks):
+            named = toks[j + 1].kind == "word" and toks[j + 1].text.upper() == "NAMED"
+            target = toks[j + 2] if named and j + 2 < len(toks) else toks[j + 1]
+            if (iri := resolve(target)) is not None:
+                (from_named if named else from_graphs).append(iri)
+    return QueryInfo(form, services, from_graphs, from_named)
 
 
 def check_query(sparql: str, settings: Settings) -> QueryInfo:
@@ -170,10 +204,11 @@ def syntax_message(exc: SyntaxError) -> str:
 
 def run_query(settings: Settings, sparql: str, store=None, **dataset):
     """Check and run a read query in this process over `store` (default: the settings' store)."""
-    check_query(sparql, settings)
+    info = check_query(sparql, settings)
     store = store or open_store(settings.store)
     try:
-        return store.query(sparql, **dataset)
+        return store.query(sparql, **dataset_args(info, dataset.get("default_graph_uris"),
+                                                  dataset.get("named_graph_uris")))
     except SyntaxError as exc:
         raise QueryError(syntax_message(exc)) from None
 

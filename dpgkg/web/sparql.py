@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from dpgkg.config import Settings
 from dpgkg.publish import formats
 from dpgkg.publish.querypool import QueryPool
-from dpgkg.publish.sparql import check_query
+from dpgkg.publish.sparql import check_query, dataset_args
 from dpgkg.web.conneg import negotiate
 from dpgkg.web.errors import abort_with
 
@@ -103,20 +103,24 @@ def _params() -> tuple[list[str], list[str], dict[str, list[str]]]:
 
 
 def _requested_format(other: dict[str, list[str]]) -> formats.Format | None:
+    # `output` is the older name; clients such as SPARQLWrapper send both.
     values = other["format"] + other["output"]
     if not values:
         return None
-    if len(values) > 1:
-        abort_with(400, "give at most one format parameter")
-    fmt = formats.by_name(values[0])
-    if fmt is None:
-        names = ", ".join([*formats.RESULT_FORMATS, *formats.RDF_FORMATS])
-        abort_with(400, f"unknown format {values[0]!r}; use one of {names} or a media type")
-    return fmt
+    found = []
+    for value in values:
+        fmt = formats.by_name(value)
+        if fmt is None:
+            names = ", ".join([*formats.RESULT_FORMATS, *formats.RDF_FORMATS])
+            abort_with(400, f"unknown format {value!r}; use one of {names} or a media type")
+        found.append(fmt)
+    if len(set(found)) > 1:
+        abort_with(400, "the format parameters name different formats")
+    return found[0]
 
 
-def _choose(fmt: formats.Format | None, form: str | None) -> tuple[str | None, str | None]:
-    """(result format, graph format) names for this request; 406 if the form has none."""
+def _choose(fmt: formats.Format | None) -> tuple[str | None, str | None]:
+    """(result format, graph format) names for this request, None where nothing fits."""
     if fmt is not None:
         result = fmt.name if not fmt.is_rdf else None
         graph = fmt.name if fmt.is_rdf else None
@@ -135,12 +139,8 @@ def _choose(fmt: formats.Format | None, form: str | None) -> tuple[str | None, s
         result = formats.by_media_type(mt, formats.RESULT_FORMATS).name if mt else None
         mt = negotiate(accept, GRAPH_OFFERS)
         graph = formats.by_media_type(mt, formats.RDF_FORMATS).name if mt else None
-    if form in ("SELECT", "ASK") and result is None:
-        abort_with(406, f"{form} results are available as: " + ", ".join(
-            f.media_type for f in formats.RESULT_FORMATS.values()))
-    if form in ("CONSTRUCT", "DESCRIBE") and graph is None:
-        abort_with(406, f"{form} results are available as: " + ", ".join(
-            formats.RDF_FORMATS[n].media_type for n in formats.GRAPH_RESULT_FORMATS))
+    # No format for the query's kind is a 406 from the worker, after the query has
+    # parsed: a syntax error is the more useful answer.
     return result, graph
 
 
@@ -162,11 +162,11 @@ def endpoint():
         abort_with(400, "the query is empty")
     st = settings()
     info = check_query(sparql, st)  # QueryError -> 400 through the error handler
-    result_format, graph_format = _choose(_requested_format(other), info.form)
+    result_format, graph_format = _choose(_requested_format(other))
     started = time.perf_counter()
     answer = pool().run(sparql, timeout=st.query_timeout,
-                        default_graph_uris=other["default-graph-uri"] or None,
-                        named_graph_uris=other["named-graph-uri"] or None,
+                        **dataset_args(info, other["default-graph-uri"],
+                                       other["named-graph-uri"]),
                         result_format=result_format, graph_format=graph_format)
     # Never the query text or results in the log: the form, the format and the time.
     log.debug("sparql %s -> %s in %.1f ms", info.form, answer.format.name,
