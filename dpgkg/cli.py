@@ -101,5 +101,57 @@ def serve(ctx, store, sources, host, port, workers, query_timeout):
     run_server(settings, host=host, port=port, workers=workers)
 
 
+@main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "json-ld"]),
+              default="text", show_default=True,
+              help="text report, JSON summary (one object per line for several inputs), "
+                   "or the SHACL report graph.")
+@click.option("--registry", "whole_registry", is_flag=True,
+              help="Validate the whole registry (from --sources) and print a table per "
+                   "indicator.")
+@click.option("--sources", type=click.Path(file_okay=False),
+              help="Directory laid out like ../shared: registry schemas, SDG KOS, licences.")
+@click.pass_context
+def validate(ctx, paths, fmt, whole_registry, sources):
+    """Validate records against the DPG Standard: PATH|URL of registry JSON, JSON-LD,
+    Turtle, or a directory. Exit 0 conforms, 1 does not, 2 an input could not be read."""
+    from dpgkg import validation as v
+
+    settings = _settings(ctx, sources=sources)
+    if not paths and not whole_registry:
+        click.echo("error: give a PATH or URL to validate, or --registry", err=True)
+        sys.exit(2)
+    try:
+        outcomes = []
+        if whole_registry:
+            outcomes += v.validate_registry(None, settings)
+        if paths:
+            outcomes += v.validate_paths(paths, settings,
+                                         keep_report=fmt in ("turtle", "json-ld"))
+    except v.InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for o in outcomes:
+        if o.error is not None:
+            click.echo(f"error: {o.error}", err=True)
+    several = len(outcomes) > 1 or whole_registry
+    if fmt == "json":
+        for o in outcomes:
+            click.echo(json.dumps(o.summary(with_source=several), ensure_ascii=False))
+    elif fmt in ("turtle", "json-ld"):
+        report = v.Outcome(source="", report=v.merged_report(outcomes))
+        click.echo(report.report_text(fmt), nl=False)
+    elif whole_registry:
+        click.echo(v.registry_table(outcomes), nl=False)
+        if paths:
+            click.echo(v.text_report([o for o in outcomes[-len(paths):]]), nl=False)
+    else:
+        click.echo(v.text_report(outcomes), nl=False)
+    if any(o.error is not None for o in outcomes):
+        sys.exit(2)
+    sys.exit(0 if all(o.conforms for o in outcomes) else 1)
+
+
 if __name__ == "__main__":
     main()

@@ -660,6 +660,8 @@ def validate_record(record: dict, screening: dict | None = None, *,
         raise InputError(source, f"a record must be a JSON object, not {type(record).__name__}")
     if screening is None:
         record, screening = _split_legacy(record)
+    elif isinstance(screening, dict) and "name" not in screening:
+        screening = {"name": record.get("name"), **screening}
     eng = engine(settings, registry)
     rf = _record_file(record, screening, record_id, folder, source)
     return _validate_jobs([_record_job(rf, eng, check_schema)], eng)[0]
@@ -754,8 +756,37 @@ def _prepare_and_validate(items: list, eng: Engine, prepare, keep_report: bool
             continue
         slots.append(job)
         jobs.append(job)
-    done = dict(zip(map(id, jobs), _validate_jobs(jobs, eng, keep_report)))
+    done: dict[int, Outcome] = {}
+    for run in _disjoint_runs(jobs):
+        done.update(zip(map(id, run), _validate_jobs(run, eng, keep_report)))
     return [done[id(s)] if isinstance(s, _Job) else s for s in slots]
+
+
+def _job_keys(job: _Job) -> set[str]:
+    """What must not be shared with another job of the same run: its solutions (their
+    records' parts are hash IRIs of them), or every subject when it has none."""
+    _, solutions = _answers(job.triples)
+    if solutions:
+        return solutions
+    return {t.subject.value for t in job.triples if isinstance(t.subject, ox.NamedNode)}
+
+
+def _disjoint_runs(jobs: list[_Job]) -> list[list[_Job]]:
+    """Split jobs into runs whose resources do not collide (two inputs describing the
+    same solution are validated apart, so results are never filed under the wrong one)."""
+    runs: list[list[_Job]] = []
+    keys: list[set[str]] = []
+    for j in jobs:
+        k = _job_keys(j)
+        for run, used in zip(runs, keys):
+            if not (k & used):
+                run.append(j)
+                used |= k
+                break
+        else:
+            runs.append([j])
+            keys.append(set(k))
+    return runs
 
 
 def _pool_run(i: int) -> list[tuple]:
@@ -915,7 +946,9 @@ def _jsonld_triples(obj, data: bytes, source: str) -> list:
 
 
 def _jobs_for_file(path: str, eng: Engine, limit: int, folder: str = "nominees"
-                   ) -> list[_Job]:
+                   ) -> list:
+    """The jobs of one file (a legacy list gives several; its unreadable items give
+    error outcomes in their place)."""
     data = _read_limited(path, limit)
     lower = path.lower().split("?", 1)[0]
     if lower.endswith(TURTLE_SUFFIXES):
@@ -928,13 +961,16 @@ def _jobs_for_file(path: str, eng: Engine, limit: int, folder: str = "nominees"
     if isinstance(obj, dict) and isinstance(obj.get("dpgs"), list):
         obj = obj["dpgs"]
     if isinstance(obj, list):           # the legacy API list
-        jobs = []
+        jobs: list = []        # a bad item is reported, the others still validated
         for i, item in enumerate(obj):
             src = f"{path}[{i}]"
-            if not isinstance(item, dict):
-                raise InputError(src, "a record must be a JSON object, not "
-                                 f"{type(item).__name__}")
-            jobs.append(_legacy_job(item, src, eng, folder))
+            try:
+                if not isinstance(item, dict):
+                    raise InputError(src, "a record must be a JSON object, not "
+                                     f"{type(item).__name__}")
+                jobs.append(_legacy_job(item, src, eng, folder))
+            except InputError as exc:
+                jobs.append(Outcome(source=src, error=exc))
         if not jobs:
             raise InputError(path, "an empty list: no record to validate")
         return jobs
@@ -992,7 +1028,8 @@ def validate_paths(paths, settings: Settings | None = None,
         try:
             for j in _jobs_for_file(path, eng, limit, folder):
                 order.append(j)
-                pending.append(j)
+                if isinstance(j, _Job):
+                    pending.append(j)
         except InputError as exc:
             order.append(Outcome(source=exc.source, error=exc))
 
@@ -1103,3 +1140,83 @@ def validate_store_records(writer, harvested, settings: Settings) -> dict:
         "not_conforming": dict(failing),
         "by_indicator": {k: dict(c) for k, c in counts.items()},
     }
+
+
+# --------------------------------------------------------------------------- reports
+
+def indicator_labels(eng: Engine | None = None) -> dict[str, str]:
+    """Indicator key -> the label of its property group in the shapes."""
+    eng = eng or engine()
+    out = {}
+    for group in eng.shapes.subjects(rdflib.RDF.type, _SH.PropertyGroup):
+        ind = eng.shapes.value(group, rdflib.URIRef(DPG.forIndicator.value))
+        key = (str(ind).rsplit("#Indicator", 1)[-1] if ind is not None else
+               "registry" if str(group).endswith("RegistryGroup") else "structure")
+        label = eng.shapes.value(group, rdflib.RDFS.label)
+        out[key] = re.sub(r"^[0-9a-c]+\.\s*", "", str(label)) if label else key
+    return out
+
+
+def text_report(outcomes: list[Outcome], labels: dict[str, str] | None = None,
+                verbose: bool = True) -> str:
+    """A readable report: per input, its status, then per indicator its messages."""
+    labels = labels or indicator_labels()
+    lines: list[str] = []
+    for o in outcomes:
+        if o.error is not None:
+            lines.append(f"{o.source}: cannot be read: {o.error.message}"
+                         + (f" (line {o.error.line})" if o.error.line else "")
+                         + (f" [field {o.error.field}]" if o.error.field else ""))
+            continue
+        failing = o.failing()
+        head = "conforms" if not failing else "does not conform (fails " + ", ".join(
+            failing) + ")"
+        lines.append(f"{o.source}: {head}")
+        for k in KEYS:
+            v = o.indicators.get(k)
+            if v is None:
+                continue
+            name = labels.get(k, k)
+            status = v["status"].upper() if v["status"] == "fail" else v["status"]
+            lines.append(f"  {k:<9}{name[:52]:<53}{status}")
+            if verbose:
+                for m in v["messages"]:
+                    where = m.get("value") or m.get("field") or m.get("focus") or ""
+                    where = f"  [{where}]" if where else ""
+                    lines.append(f"      {m['severity']}: {m['message']}{where}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def registry_table(outcomes: list[Outcome], labels: dict[str, str] | None = None) -> str:
+    """Per indicator, how many records pass, fail, are not applicable, not answered."""
+    labels = labels or indicator_labels()
+    counts = {k: Counter() for k in KEYS}
+    for o in outcomes:
+        for k, v in o.indicators.items():
+            counts[k][v["status"]] += 1
+    head = f"{'indicator':<10}{'':<44}{'pass':>7}{'fail':>7}{'n.a.':>7}{'not answered':>14}"
+    rows = [head, "-" * len(head)]
+    for k in KEYS:
+        c = counts[k]
+        rows.append(f"{k:<10}{labels.get(k, k)[:42]:<44}{c['pass']:>7}{c['fail']:>7}"
+                    f"{c['not-applicable']:>7}{c['not-answered']:>14}")
+    readable = [o for o in outcomes if o.error is None]
+    rows.append("")
+    rows.append(f"{len(readable)} records, {sum(1 for o in readable if o.conforms)} conform, "
+                f"{sum(1 for o in readable if not o.conforms)} do not"
+                + (f"; {len(outcomes) - len(readable)} could not be read"
+                   if len(readable) < len(outcomes) else ""))
+    return "\n".join(rows) + "\n"
+
+
+def merged_report(outcomes: list[Outcome]) -> rdflib.Graph:
+    g = rdflib.Graph()
+    g.bind("sh", str(SH))
+    g.bind("dpg", str(DPG))
+    g.bind("dpgsh", str(DPGSH))
+    for o in outcomes:
+        if o.report is not None:
+            g += o.report
+    if not len(g):
+        g = _empty_report()
+    return g
