@@ -102,23 +102,44 @@ class FrameReader:
 
 # The worker process ------------------------------------------------------------
 
-class _ChunkWriter:
-    """A binary file-like object that sends what pyoxigraph writes as D frames."""
+class _Output:
+    """Frames to the web process, coalesced: a small answer (H, D, Z) is one write."""
 
     def __init__(self, fd: int):
         self.fd = fd
         self.buf = bytearray()
+        self.data = bytearray()  # answer bytes not yet framed
 
+    def frame(self, kind: bytes, payload: bytes = b"") -> None:
+        self._frame_data()
+        self.buf += HEADER.pack(kind, len(payload))
+        self.buf += payload
+        if kind in (b"Z", b"E") or len(self.buf) >= CHUNK:
+            self.send()
+
+    # The file-like side pyoxigraph writes the answer into.
     def write(self, data) -> int:
-        self.buf += data
-        if len(self.buf) >= CHUNK:
-            self.flush()
+        self.data += data
+        if len(self.data) >= CHUNK:
+            self._frame_data()
+            self.send()
         return len(data)
 
     def flush(self) -> None:
-        if self.buf:
-            _write_frame(self.fd, b"D", bytes(self.buf))
-            self.buf.clear()
+        pass  # framing and sending follow the chunk size, not pyoxigraph's flushes
+
+    def _frame_data(self) -> None:
+        if self.data:
+            self.buf += HEADER.pack(b"D", len(self.data))
+            self.buf += self.data
+            self.data.clear()
+
+    def send(self) -> None:
+        view = memoryview(bytes(self.buf))
+        self.buf.clear()
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
 
 
 def _die_with_parent(parent: int) -> None:
@@ -141,40 +162,38 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _error(fd: int, status: int, message: str) -> None:
-    _write_frame(fd, b"E", json.dumps({"status": status, "message": message}).encode())
-
-
-def _answer(store, fd: int, req: dict) -> None:
+def _answer(store, out: _Output, req: dict) -> None:
     import pyoxigraph as ox
 
     from dpgkg.publish.sparql import syntax_message
     from dpgkg.store import StoreUnavailable
 
+    def error(status: int, message: str) -> None:
+        out.data.clear()
+        out.frame(b"E", json.dumps({"status": status, "message": message}).encode())
+
     try:
         result = store.query(req["query"], default_graph_uris=req.get("default") or None,
                              named_graph_uris=req.get("named") or None)
     except SyntaxError as exc:
-        return _error(fd, 400, syntax_message(exc))
+        return error(400, syntax_message(exc))
     except StoreUnavailable as exc:
-        return _error(fd, 503, str(exc))
+        return error(503, str(exc))
     except (OSError, ValueError, RuntimeError) as exc:
-        return _error(fd, 400, f"query failed: {exc}")
+        return error(400, f"query failed: {exc}")
     if isinstance(result, ox.QueryTriples):
         name, registry, what = req.get("graph_format"), formats.RDF_FORMATS, "graph"
     else:
         name, registry, what = req.get("result_format"), formats.RESULT_FORMATS, "results"
     if not name or name not in registry:
         offered = ", ".join(f.media_type for f in registry.values())
-        return _error(fd, 406, f"the query gives {what}, available as: {offered}")
-    _write_frame(fd, b"H", json.dumps({"format": name}).encode())
-    out = _ChunkWriter(fd)
+        return error(406, f"the query gives {what}, available as: {offered}")
+    out.frame(b"H", json.dumps({"format": name}).encode())
     try:
         serialize_result(result, registry[name], out)
-        out.flush()
     except (OSError, ValueError, RuntimeError, SyntaxError) as exc:
-        return _error(fd, 500, f"query failed while writing results: {exc}")
-    _write_frame(fd, b"Z")
+        return error(500, f"query failed while writing results: {exc}")
+    out.frame(b"Z")
 
 
 def worker_main(argv: list[str]) -> None:
@@ -193,6 +212,7 @@ def worker_main(argv: list[str]) -> None:
     except StoreUnavailable:
         pass
     _write_frame(fd_out, b"R")
+    out = _Output(fd_out)
     reader = FrameReader(fd_in)
     while True:
         try:
@@ -207,7 +227,7 @@ def worker_main(argv: list[str]) -> None:
         except WorkerDied:  # the web process closed the pipe
             return
         if kind == b"Q":
-            _answer(store, fd_out, json.loads(payload))
+            _answer(store, out, json.loads(payload))
 
 
 # The pool, in the web process --------------------------------------------------
