@@ -151,7 +151,7 @@ def build(settings: Settings, progress: Progress | None = None,
                                                   and g.subject is not None))
     report.graphs = len(harvested.graphs)
 
-    store = open_store(settings.store)
+    store = open_store(settings.store, settings=settings)
     with store.writer() as writer:
         with step("load"):
             for hg in harvested.graphs:

@@ -81,7 +81,7 @@ def stats(ctx, store):
     from dpgkg.store import open_store
 
     settings = _settings(ctx, store=store)
-    click.echo(json.dumps(graph_stats(open_store(settings.store), settings), indent=2))
+    click.echo(json.dumps(graph_stats(open_store(settings.store, settings=settings), settings), indent=2))
 
 
 @main.command()

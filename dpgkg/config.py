@@ -29,6 +29,9 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     # SERVICE endpoints a query may call; empty means SERVICE is refused.
     service_allow_list: tuple[str, ...] = field(default_factory=tuple)
+    # Credentials of a remote store; never printed (repr=False).
+    store_user: str | None = field(default=None, repr=False)
+    store_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -43,6 +46,10 @@ class Settings:
             values["query_timeout"] = float(v)
         if (v := _env("MAX_BODY_BYTES")) is not None:
             values["max_body_bytes"] = int(v)
+        if (v := _env("STORE_USER")) is not None:
+            values["store_user"] = v
+        if (v := _env("STORE_PASSWORD")) is not None:
+            values["store_password"] = v
         if (v := _env("SERVICE_ALLOW_LIST")) is not None:
             values["service_allow_list"] = tuple(x for x in v.split() if x)
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -7,17 +7,29 @@ else in the code asks which kind it has.
 
 from __future__ import annotations
 
-from dpgkg.store.base import Store, StoreUnavailable
+import re
+
+from dpgkg.store.base import Store, StoreTimeout, StoreUnavailable
 from dpgkg.store.embedded import EmbeddedStore
 
+REMOTE_SPEC = re.compile(r"^(?:[a-z]+\+)?https?://")
 
-def open_store(spec: str, *, in_memory: bool = False) -> Store:
-    """Open the store named by `spec` for reading."""
-    if spec.startswith(("http://", "https://")):
+
+def is_remote(spec: str) -> bool:
+    return bool(REMOTE_SPEC.match(spec))
+
+
+def open_store(spec: str, *, in_memory: bool = False, settings=None) -> Store:
+    """Open the store named by `spec`: a directory, or a (kind+)http(s) URL of a SPARQL store."""
+    if is_remote(spec):
         from dpgkg.store.remote import RemoteStore
 
-        return RemoteStore(spec)
+        if settings is None:
+            return RemoteStore(spec)
+        return RemoteStore(spec, timeout=settings.query_timeout, user=settings.store_user,
+                           password=settings.store_password)
     return EmbeddedStore(spec, in_memory=in_memory)
 
 
-__all__ = ["Store", "StoreUnavailable", "EmbeddedStore", "open_store"]
+__all__ = ["Store", "StoreTimeout", "StoreUnavailable", "EmbeddedStore", "open_store",
+           "is_remote"]

@@ -12,6 +12,10 @@ class StoreUnavailable(Exception):
     """The store cannot be reached or holds no graph yet."""
 
 
+class StoreTimeout(StoreUnavailable):
+    """The store did not answer within the query timeout."""
+
+
 class Store(ABC):
     @abstractmethod
     def query(self, sparql: str, *, default_graph_uris: list[str] | None = None,

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from dpgkg.store.base import Store, StoreUnavailable, StoreWriter
+from dpgkg.store.base import Store, StoreTimeout, StoreUnavailable, StoreWriter
 from dpgkg.store.embedded import _new_version_id
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,6 @@ _PROLOGUE = re.compile(r"(?:\s*(?:(?:#[^\n]*\n?)|(?:PREFIX\s+[^:\s]*:\s*<[^>]*>)
 _DEADLOCK = re.compile(r"\b(40001|SR172)\b|[Dd]eadlock")
 DEADLOCK_RETRIES = 8
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-
-
-class StoreTimeout(StoreUnavailable):
-    """The store did not answer within the query timeout."""
 
 
 class StoreError(RuntimeError):
