@@ -41,6 +41,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
            "DPGKG_SERVICE_ALLOW_LIST": " ".join(settings.service_allow_list)}
     if settings.sources:
         env["DPGKG_SOURCES"] = settings.sources
+    if settings.store_user:
+        env["DPGKG_STORE_USER"] = settings.store_user
+    if settings.store_password:
+        env["DPGKG_STORE_PASSWORD"] = settings.store_password
     return env
 
 

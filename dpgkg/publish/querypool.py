@@ -166,7 +166,7 @@ def _answer(store, out: _Output, req: dict) -> None:
     import pyoxigraph as ox
 
     from dpgkg.publish.sparql import syntax_message
-    from dpgkg.store import StoreUnavailable
+    from dpgkg.store import StoreTimeout, StoreUnavailable
 
     def error(status: int, message: str) -> None:
         out.data.clear()
@@ -177,10 +177,14 @@ def _answer(store, out: _Output, req: dict) -> None:
                              named_graph_uris=req.get("named") or None)
     except SyntaxError as exc:
         return error(400, syntax_message(exc))
+    except StoreTimeout as exc:
+        return error(503, str(exc))
     except StoreUnavailable as exc:
         return error(503, str(exc))
     except (OSError, ValueError, RuntimeError) as exc:
         return error(400, f"query failed: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a worker answers every query, whatever it raised
+        return error(500, f"query failed ({type(exc).__name__})")
     if isinstance(result, ox.QueryTriples):
         name, registry, what = req.get("graph_format"), formats.RDF_FORMATS, "graph"
     else:
@@ -193,6 +197,8 @@ def _answer(store, out: _Output, req: dict) -> None:
         serialize_result(result, registry[name], out)
     except (OSError, ValueError, RuntimeError, SyntaxError) as exc:
         return error(500, f"query failed while writing results: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        return error(500, f"query failed while writing results ({type(exc).__name__})")
     out.frame(b"Z")
 
 
@@ -271,8 +277,12 @@ class QueryPool:
     """`size` warm worker processes over one store; `run` gives an Answer or raises QueryError."""
 
     def __init__(self, store_spec: str, *, size: int = 2, in_memory: bool = False,
-                 hold_bytes: int = 64 * 1024 * 1024, spool_memory: int = 4 * 1024 * 1024):
+                 hold_bytes: int = 64 * 1024 * 1024, spool_memory: int = 4 * 1024 * 1024,
+                 env: dict[str, str] | None = None):
+        """`env`: extra environment of the workers (remote store credentials stay off
+        the command line)."""
         self.store_spec = store_spec
+        self.env = {**os.environ, **(env or {})}
         self.size = size
         self.in_memory = in_memory
         self.hold_bytes = hold_bytes
@@ -313,7 +323,7 @@ class QueryPool:
         if self.in_memory:
             cmd.append("--in-memory")
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                bufsize=0, close_fds=True)
+                                bufsize=0, close_fds=True, env=self.env)
         worker = _Worker(proc)
         try:
             kind, _ = worker.reader.read(time.monotonic() + START_TIMEOUT)

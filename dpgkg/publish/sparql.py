@@ -205,7 +205,7 @@ def syntax_message(exc: SyntaxError) -> str:
 def run_query(settings: Settings, sparql: str, store=None, **dataset):
     """Check and run a read query in this process over `store` (default: the settings' store)."""
     info = check_query(sparql, settings)
-    store = store or open_store(settings.store)
+    store = store or open_store(settings.store, settings=settings)
     try:
         return store.query(sparql, **dataset_args(info, dataset.get("default_graph_uris"),
                                                   dataset.get("named_graph_uris")))

@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     # when a build swaps in a new version.
     app.extensions["dpgkg_settings"] = settings
     app.extensions["dpgkg_store"] = open_store(
-        settings.store, in_memory=bool(app.config.get("STORE_IN_MEMORY", False)))
+        settings.store, in_memory=bool(app.config.get("STORE_IN_MEMORY", False)),
+        settings=settings)
 
     errors.init_app(app)
     for name in BLUEPRINTS:

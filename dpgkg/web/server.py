@@ -99,7 +99,7 @@ def _worker_exit(server, worker) -> None:
 def ensure_graph(settings: Settings) -> None:
     """Build the graph when the store holds none yet (in a child process, see `serve`)."""
     try:
-        open_store(settings.store).version()
+        open_store(settings.store, settings=settings).version()
         return
     except StoreUnavailable:
         pass

@@ -59,7 +59,13 @@ def pool() -> QueryPool:
 
 def start_pool(app) -> QueryPool:
     cfg = app.config
-    qp = QueryPool(app.extensions["dpgkg_settings"].store,
+    st: Settings = app.extensions["dpgkg_settings"]
+    env = {"DPGKG_QUERY_TIMEOUT": repr(st.query_timeout)}
+    if st.store_user:
+        env["DPGKG_STORE_USER"] = st.store_user
+    if st.store_password:
+        env["DPGKG_STORE_PASSWORD"] = st.store_password
+    qp = QueryPool(st.store, env=env,
                    size=int(cfg.get("SPARQL_WORKERS", 2)),
                    in_memory=bool(cfg.get("SPARQL_IN_MEMORY", False)),
                    hold_bytes=int(cfg.get("SPARQL_HOLD_BYTES", 64 * 1024 * 1024)))
