@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -108,7 +107,7 @@ def main() -> None:
             "steps_s": one[-1]["summary"]["seconds"],
         }
         if not args.no_owlrl:
-            secs, n = owlrl_closure_seconds(tmp / "store-1x")
+            secs, _n = owlrl_closure_seconds(tmp / "store-1x")
             ours = one[-1]["summary"]["seconds"]["reason"]
             rows["1x"]["owlrl_rdfs_closure_s"] = secs
             rows["1x"]["inference_speedup_vs_owlrl"] = secs / ours

@@ -36,8 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dpgkg.publish.examples import EXAMPLES  # noqa: E402
-from dpgkg.rdf import sparql_prefixes  # noqa: E402
+from dpgkg.publish.examples import EXAMPLES
+from dpgkg.rdf import sparql_prefixes
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -96,8 +96,8 @@ def query_mix(store) -> list[tuple[str, str, str]]:
         ("group-by", "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p", json_),
         ("describe-dpg", f"CONSTRUCT {{ <{dpg}> ?p ?o }} WHERE {{ <{dpg}> ?p ?o }}",
          "application/n-triples"),
-        ("text-filter", "SELECT ?s WHERE { ?s ?p ?o FILTER(isLiteral(?o) && "
-                        "CONTAINS(LCASE(STR(?o)), \"malaria\")) }", json_),
+        ("text-filter", ("SELECT ?s WHERE { ?s ?p ?o FILTER(isLiteral(?o) && "
+                        "CONTAINS(LCASE(STR(?o)), \"malaria\")) }"), json_),
     ]
     return mix
 

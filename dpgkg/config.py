@@ -34,7 +34,7 @@ class Settings:
     store_password: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides) -> Settings:
         values: dict = {}
         if (v := _env("BASE_IRI")) is not None:
             values["base_iri"] = v
@@ -55,5 +55,5 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-__all__ = ["NS", "iri", "lit", "Triple", "NamedNode", "Literal", "BlankNode"]
+__all__ = ["NS", "BlankNode", "Literal", "NamedNode", "Triple", "iri", "lit"]
 
 
 class NS:

@@ -113,7 +113,7 @@ def osi_ids() -> set[str]:
 def test_dpgs_for_sdg3_under_an_osi_licence(store, shared):
     osi = {i.lower() for i in osi_ids()}
     expected = set()
-    for rid, rec in dpg_records(shared).items():
+    for rec in dpg_records(shared).values():
         goals = {s.get("SDGNumber") for s in rec.get("SDGs", []) if isinstance(s, dict)}
         spdx = {lic.get("spdx", "").lower() for lic in rec.get("license", [])}
         # deprecated ids (GPL-3.0) count as their -only successor, which is OSI-approved

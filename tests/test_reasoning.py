@@ -6,7 +6,6 @@ from pathlib import Path
 
 import owlrl
 import pyoxigraph as ox
-import pytest
 import rdflib
 
 from dpgkg import reasoning
@@ -90,7 +89,7 @@ def test_materialise_reaches_fixpoint_and_adds_nothing_twice():
     def add(ts):
         store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in ts)
 
-    q = lambda s: store.query(s, use_default_graph_as_union=True)  # noqa: E731
+    q = lambda s: store.query(s, use_default_graph_as_union=True)
     first = reasoning.materialise(q, add, rules)
     assert first > 0
     assert reasoning.materialise(q, add, rules) == 0

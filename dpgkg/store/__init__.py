@@ -31,5 +31,11 @@ def open_store(spec: str, *, in_memory: bool = False, settings=None) -> Store:
     return EmbeddedStore(spec, in_memory=in_memory)
 
 
-__all__ = ["Store", "StoreTimeout", "StoreUnavailable", "EmbeddedStore", "open_store",
-           "is_remote"]
+__all__ = [
+    "EmbeddedStore",
+    "Store",
+    "StoreTimeout",
+    "StoreUnavailable",
+    "is_remote",
+    "open_store",
+]

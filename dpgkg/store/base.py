@@ -30,7 +30,7 @@ class Store(ABC):
         """An id of the graph now served; changes with every successful build."""
 
     @abstractmethod
-    def writer(self) -> "StoreWriter":
+    def writer(self) -> StoreWriter:
         """A writer for a new version; nothing is visible until `commit()`."""
 
     def select(self, sparql: str) -> list[dict]:

@@ -17,7 +17,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,7 +29,7 @@ FLUSH_EVERY = 200_000  # quads buffered before a bulk load: few files, bounded m
 
 
 def _new_version_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 class EmbeddedStore(Store):
@@ -91,7 +91,7 @@ class EmbeddedStore(Store):
         self._version = None
 
     # Writing
-    def writer(self) -> "EmbeddedWriter":
+    def writer(self) -> EmbeddedWriter:
         return EmbeddedWriter(self.path)
 
 

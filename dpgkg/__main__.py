@@ -1,0 +1,5 @@
+"""`python -m dpgkg` runs the CLI."""
+
+from dpgkg.cli import main
+
+main()
