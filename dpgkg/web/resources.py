@@ -19,7 +19,7 @@ from dpgkg.web import common
 bp = Blueprint("resources", __name__)
 
 SUFFIXES = {".html": "text/html", **{f.suffix: f.media_type for f in common.RDF.values()}}
-OFFERS = ["text/html", *(f.media_type for f in common.RDF.values())]
+OFFERS = ["text/html", *(f.media_type for f in common.RDF.values()), "application/json"]
 _STARTED = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -74,6 +74,8 @@ def _serve(path: str, suffix: str | None, load, render_html, solution_ok: bool =
         media_type = SUFFIXES[suffix]
     else:
         media_type = common.negotiate(request.headers.get("Accept", ""), OFFERS)
+        if media_type == "application/json":  # plain-JSON clients get the JSON-LD
+            media_type = "application/ld+json"
         if media_type is None:
             common.abort(406, "acceptable formats: " + ", ".join(OFFERS))
     etag, modified, not_modified = _conditional(path, media_type)
