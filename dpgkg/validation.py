@@ -1111,12 +1111,14 @@ def validate_store_records(writer, harvested, settings: Settings) -> dict:
 
     iris = IRIs(settings.base_iri)
     reference = []
+    goals = []
     for hg in harvested.graphs:
         if hg.key == "licences":
             reference.extend(hg.triples)
-        elif hg.key.startswith("sdg"):
-            reference.extend(t for t in hg.triples
-                             if t.predicate == RDF.type and t.object == SDGO.Goal)
+        elif not hg.key.startswith(("nominees/", "archive/", "excluded-nominees/")):
+            goals.extend(t for t in hg.triples
+                         if t.predicate == RDF.type and t.object == SDGO.Goal)
+    reference += goals or _goal_triples(_sources_dir(settings))
     reg = _registry_dir(settings, None)
     eng = Engine(settings, reg, reference=reference)
     # approvals the schema gives but the licence page does not (see schema_only_licences)
