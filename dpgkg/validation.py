@@ -1207,7 +1207,7 @@ def text_report(outcomes: list[Outcome], labels: dict[str, str] | None = None,
                 continue
             name = labels.get(k, k)
             status = v["status"].upper() if v["status"] == "fail" else v["status"]
-            lines.append(f"  {k:<9}{name[:52]:<53}{status}")
+            lines.append(f"  {k:<10}{name[:52]:<53}{status}")
             if verbose:
                 for m in v["messages"]:
                     where = m.get("value") or m.get("field") or m.get("focus") or ""
