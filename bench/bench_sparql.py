@@ -173,7 +173,7 @@ def main() -> None:
         procs.append(subprocess.Popen(
             ["rdflib-endpoint", "serve", str(nt), "--host", "127.0.0.1", "--port", str(p)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        servers["rdflib-endpoint"] = (p, "/sparql")
+        servers["rdflib-endpoint"] = (p, "/")
         for name, (port, path) in servers.items():
             wait_http(port, path + "?query=ASK%7B%7D")
 

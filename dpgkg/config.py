@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+import typing
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 DEFAULT_BASE_IRI = "https://w3id.org/dpgkg/id/"
@@ -13,47 +14,57 @@ SHAPES_DIR = PROJECT_ROOT / "shapes"
 DATA_DIR = PROJECT_ROOT / "data"
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"DPGKG_{name}", default)
-
-
 @dataclass(frozen=True)
 class Settings:
-    """Everything that can be configured; env vars are DPGKG_<FIELD NAME IN CAPITALS>."""
+    """Everything that can be configured; each field's variable is DPGKG_<FIELD IN CAPITALS>."""
 
     base_iri: str = DEFAULT_BASE_IRI
+    # A directory, or a SPARQL store URL (oxigraph+http://..., virtuoso+http://..., ...).
     store: str = "var/store"
     # A directory laid out like ../shared, or None for the public sources.
     sources: str | None = None
     query_timeout: float = 10.0
     max_body_bytes: int = 5 * 1024 * 1024
-    # SERVICE endpoints a query may call; empty means SERVICE is refused.
+    # SERVICE endpoints a query may call (space-separated); empty: SERVICE is refused.
     service_allow_list: tuple[str, ...] = field(default_factory=tuple)
     # Credentials of a remote store; never printed (repr=False).
     store_user: str | None = field(default=None, repr=False)
     store_password: str | None = field(default=None, repr=False)
+    # The server: threads per gunicorn worker, query processes per worker, whether
+    # each copies the store into memory, answer bytes held back so a timeout can
+    # still get a clean error status.
+    threads: int = 8
+    query_workers: int = 2
+    query_in_memory: bool = True
+    hold_bytes: int = 64 * 1024 * 1024
+
+    @staticmethod
+    def env_name(name: str) -> str:
+        return f"DPGKG_{name.upper()}"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
+        hints = typing.get_type_hints(cls)
         values: dict = {}
-        if (v := _env("BASE_IRI")) is not None:
-            values["base_iri"] = v
-        if (v := _env("STORE")) is not None:
-            values["store"] = v
-        if (v := _env("SOURCES")) is not None:
-            values["sources"] = v
-        if (v := _env("QUERY_TIMEOUT")) is not None:
-            values["query_timeout"] = float(v)
-        if (v := _env("MAX_BODY_BYTES")) is not None:
-            values["max_body_bytes"] = int(v)
-        if (v := _env("STORE_USER")) is not None:
-            values["store_user"] = v
-        if (v := _env("STORE_PASSWORD")) is not None:
-            values["store_password"] = v
-        if (v := _env("SERVICE_ALLOW_LIST")) is not None:
-            values["service_allow_list"] = tuple(x for x in v.split() if x)
+        for f in fields(cls):
+            raw = os.environ.get(cls.env_name(f.name))
+            if raw is not None:
+                values[f.name] = _parse(raw, hints[f.name])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def with_(self, **changes) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _parse(raw: str, hint):
+    """An environment string as the field's type."""
+    if hint is bool:
+        return raw.strip().lower() not in ("0", "", "no", "false", "off")
+    if hint is int:
+        return int(raw)
+    if hint is float:
+        return float(raw)
+    if typing.get_origin(hint) is tuple:
+        return tuple(raw.split())
+    return raw

@@ -4,18 +4,14 @@ Each gunicorn worker process builds the app after the fork and starts its own
 pool of query processes, so a runaway query occupies (and is killed in) a query
 process, while the worker's threads keep answering other requests.
 
-Tuning from the environment (the CLI options cover the rest):
-``DPGKG_THREADS`` threads per worker (8), ``DPGKG_QUERY_WORKERS`` query processes
-per worker (2), ``DPGKG_QUERY_IN_MEMORY`` copy the store into each query process
-(1; 0 to query the on-disk store), ``DPGKG_HOLD_BYTES`` answer size held back to
-keep a clean error status on timeouts (64 MiB).
+Tuning: `Settings.threads`, `query_workers`, `query_in_memory`, `hold_bytes`
+(environment ``DPGKG_THREADS`` and so on).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 
 from gunicorn.app.base import BaseApplication
 
@@ -29,18 +25,13 @@ log = logging.getLogger(__name__)
 ACCESS_LOG_FORMAT = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(f"DPGKG_{name}", default))
-
-
-def pool_config() -> dict:
-    """The query pool's Flask config from the environment."""
+def pool_config(settings: Settings) -> dict:
+    """The query pool's Flask config: warm at start, sized from the settings."""
     return {
         "SPARQL_POOL_WARM": True,
-        "SPARQL_WORKERS": _env_int("QUERY_WORKERS", 2),
-        "SPARQL_IN_MEMORY": os.environ.get("DPGKG_QUERY_IN_MEMORY", "1") not in ("0", "", "no",
-                                                                                   "false"),
-        "SPARQL_HOLD_BYTES": _env_int("HOLD_BYTES", 64 * 1024 * 1024),
+        "SPARQL_WORKERS": settings.query_workers,
+        "SPARQL_IN_MEMORY": settings.query_in_memory,
+        "SPARQL_HOLD_BYTES": settings.hold_bytes,
     }
 
 
@@ -68,7 +59,7 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int,
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
-        "threads": threads or _env_int("THREADS", 8),
+        "threads": threads or settings.threads,
         # Requests are bounded by the query timeout; the worker timeout is only a
         # last resort against a stuck worker.
         "timeout": int(max(30, settings.query_timeout * 3)),
@@ -123,4 +114,4 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers
     if checker.exitcode != 0:
         raise SystemExit(f"no graph to serve in {settings.store} and the build failed")
     _Gunicorn(settings, gunicorn_options(settings, host, port, workers, threads),
-              pool_config()).run()
+              pool_config(settings)).run()

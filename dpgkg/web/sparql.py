@@ -66,9 +66,9 @@ def start_pool(app) -> QueryPool:
     if st.store_password:
         env["DPGKG_STORE_PASSWORD"] = st.store_password
     qp = QueryPool(st.store, env=env,
-                   size=int(cfg.get("SPARQL_WORKERS", 2)),
+                   size=int(cfg.get("SPARQL_WORKERS", st.query_workers)),
                    in_memory=bool(cfg.get("SPARQL_IN_MEMORY", False)),
-                   hold_bytes=int(cfg.get("SPARQL_HOLD_BYTES", 64 * 1024 * 1024)))
+                   hold_bytes=int(cfg.get("SPARQL_HOLD_BYTES", st.hold_bytes)))
     app.extensions["dpgkg_querypool"] = qp
     return qp
 
