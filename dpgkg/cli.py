@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +24,10 @@ def main(ctx: click.Context, base_iri: str | None) -> None:
     ctx.obj = Settings.from_env(base_iri=base_iri)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 @main.command()
 @click.option("--sources", type=click.Path(file_okay=False),
               help="Directory laid out like ../shared (default: $DPGKG_SOURCES or public sources).")
@@ -36,8 +41,15 @@ def build(ctx, sources, store, no_validate, quiet):
 
     settings = _settings(ctx, sources=sources, store=store)
     progress = None if quiet else (lambda step: click.echo(f"... {step}", err=True))
+    # SIGTERM (a stopped job, a container shutdown) unwinds like Ctrl-C: the store
+    # writer's abort throws the half-written version away instead of leaving it.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = run_build(settings, progress=progress, validate=not no_validate)
+    except KeyboardInterrupt:
+        click.echo("build interrupted: nothing was swapped in; "
+                   "the previous graph (if any) is still in place", err=True)
+        sys.exit(130)
     except Exception as exc:  # a failed build must say why and leave the old graph
         click.echo(f"build failed: {type(exc).__name__}: {exc}", err=True)
         click.echo("the previous graph (if any) is still in place", err=True)

@@ -59,6 +59,7 @@ __all__ = [
     "engine",
     "validate_graph",
     "validate_paths",
+    "validate_data",
     "validate_record",
     "validate_registry",
     "validate_store_records",
@@ -978,12 +979,22 @@ def _jobs_for_file(path: str, eng: Engine, limit: int, folder: str = "nominees"
     error outcomes in their place)."""
     data = _read_limited(path, limit)
     lower = path.lower().split("?", 1)[0]
-    if lower.endswith(TURTLE_SUFFIXES):
+    kind = "turtle" if lower.endswith(TURTLE_SUFFIXES) else (
+        "jsonld" if lower.endswith(JSONLD_SUFFIXES) else "json")
+    stem = Path(lower).stem if not _is_url(path) else None
+    return _jobs_for_data(data, kind, path, eng, folder, stem)
+
+
+def _jobs_for_data(data: bytes, kind: str, path: str, eng: Engine, folder: str = "nominees",
+                   stem: str | None = None) -> list:
+    """The jobs of one input held in memory; `kind` is 'turtle', 'jsonld' or 'json'
+    (registry JSON, or JSON-LD recognised by its keys)."""
+    if kind == "turtle":
         if not data.strip():
             raise InputError(path, "empty file")
         return [_Job(source=path, triples=_parse_rdf(data, ox.RdfFormat.TURTLE, path))]
     obj = _load_json(data, path)
-    if lower.endswith(JSONLD_SUFFIXES) or _is_jsonld(obj):
+    if kind == "jsonld" or _is_jsonld(obj):
         return [_Job(source=path, triples=_jsonld_triples(obj, data, path))]
     if isinstance(obj, dict) and isinstance(obj.get("dpgs"), list):
         obj = obj["dpgs"]
@@ -1003,7 +1014,6 @@ def _jobs_for_file(path: str, eng: Engine, limit: int, folder: str = "nominees"
         return jobs
     if not isinstance(obj, dict):
         raise InputError(path, f"a record must be a JSON object, not {type(obj).__name__}")
-    stem = Path(lower).stem if not _is_url(path) else None
     return [_legacy_job(obj, path, eng, folder, record_id=stem)]
 
 
@@ -1093,6 +1103,28 @@ def validate_paths(paths, settings: Settings | None = None,
     for item in order:
         outcomes.append(item if isinstance(item, Outcome) else done[id(item)])
     return outcomes
+
+
+def validate_data(data: bytes, kind: str = "json", source: str = "<input>",
+                  settings: Settings | None = None, registry: str | Path | None = None,
+                  record_id: str | None = None) -> list[Outcome]:
+    """Validate one input held in memory (a request body) like a file of that `kind`
+    ('json', 'jsonld', 'turtle') given to :func:`validate_paths`, in this process.
+
+    Raises :class:`InputError` when the input cannot be read; a legacy API list gives
+    one outcome per record (an unreadable item an outcome with ``error`` set).
+    """
+    settings = settings or Settings()
+    limit = settings.max_body_bytes
+    if len(data) > limit:
+        raise InputError(source, f"input is larger than the limit of {limit} bytes "
+                         "(settings.max_body_bytes, DPGKG_MAX_BODY_BYTES)")
+    eng = engine(settings, registry)
+    jobs = _jobs_for_data(data, kind, source, eng, stem=record_id)
+    pending = [j for j in jobs if isinstance(j, _Job)]
+    done = dict(zip(map(id, pending), validate_many(
+        pending, eng, workers=1, keep_report=len(pending) <= 64, prepare=_prepare_any)))
+    return [done[id(j)] if isinstance(j, _Job) else j for j in jobs]
 
 
 def _prepare_any(item, eng: Engine) -> _Job:

@@ -47,3 +47,10 @@ def full_settings(shared, tmp_path_factory) -> Settings:
     report = build(settings)
     assert report.records > 700, report.summary()
     return settings
+
+
+def pytest_collection_modifyitems(items):
+    """Whatever needs the full build is slow: `-m "not slow"` leaves it out."""
+    for item in items:
+        if "full_settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -128,11 +128,15 @@ class EmbeddedWriter(StoreWriter):
         self.store.flush()
         self.store.optimize()
         del self.store  # release RocksDB's lock before readers open it
+        try:
+            previous = os.path.basename(os.readlink(self.path / "current"))
+        except OSError:
+            previous = None
         tmp = self.path / f"current.{self.version_id}.tmp"
         os.symlink(os.path.join("versions", self.version_id), tmp)
         os.replace(tmp, self.path / "current")  # the atomic swap
         self._done = True
-        self._prune()
+        self._prune(previous)
         return self.version_id
 
     def abort(self) -> None:
@@ -143,7 +147,33 @@ class EmbeddedWriter(StoreWriter):
             del self.store
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def _prune(self) -> None:
-        versions = sorted(p for p in (self.path / "versions").iterdir() if p.is_dir())
-        for old in versions[:-KEEP_VERSIONS]:
-            shutil.rmtree(old, ignore_errors=True)
+    def _prune(self, previous: str | None) -> None:
+        """Keep the new version and the one it replaced (readers may still hold it).
+
+        Everything else older goes, including what a killed build left behind,
+        unless a writer still holds it open (a build running at the same time).
+        """
+        keep = {self.version_id, previous}
+        for old in (self.path / "versions").iterdir():
+            if old.is_dir() and old.name not in keep and old.name < self.version_id \
+                    and not _locked(old):
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _locked(version_dir: Path) -> bool:
+    """Whether a process holds the RocksDB lock of this directory (a build writing it)."""
+    import fcntl
+
+    try:
+        fd = os.open(version_dir / "LOCK", os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Optional blueprints: each is registered when its module imports.
 BLUEPRINTS = ("dpgkg.web.sparql", "dpgkg.web.resources", "dpgkg.web.catalogue",
-              "dpgkg.web.site")
+              "dpgkg.web.site", "dpgkg.web.validate")
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
