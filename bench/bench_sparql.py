@@ -70,16 +70,19 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     def get(self, url: str, accept: str) -> tuple[float, int, int]:
-        t0 = time.perf_counter()
-        try:
-            self.conn.request("GET", url, headers={"Accept": accept})
-            resp = self.conn.getresponse()
-            body = resp.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-            raise
-        return time.perf_counter() - t0, resp.status, len(body)
+        for attempt in (1, 2):  # an idle keep-alive connection may have been closed
+            t0 = time.perf_counter()
+            try:
+                self.conn.request("GET", url, headers={"Accept": accept})
+                resp = self.conn.getresponse()
+                body = resp.read()
+                return time.perf_counter() - t0, resp.status, len(body)
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def query(self, sparql: str, accept: str) -> tuple[float, int, int]:
         return self.get(self.path + "?" + urllib.parse.urlencode({"query": sparql}), accept)
