@@ -28,7 +28,9 @@ from dpgkg.store import open_store
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str], None]
+# progress(step) announces a step; progress(step, total) opens a bar for it and
+# returns a function that advances it (or None for no bar).
+Progress = Callable[..., Callable[[int], None] | None]
 
 
 @dataclass
@@ -174,8 +176,9 @@ def build(settings: Settings, progress: Progress | None = None,
                 except ImportError:  # shapes not there yet
                     validate_store_records = None
                 if validate_store_records is not None:
+                    advance = progress("records validated", report.records) if progress else None
                     report.extra["validation"] = validate_store_records(
-                        writer, harvested, settings)
+                        writer, harvested, settings, progress=advance)
 
         with step("describe"):
             build_iri = iris.build(writer.version_id)
@@ -195,7 +198,7 @@ def build(settings: Settings, progress: Progress | None = None,
     with step("publish"):  # dumps, VoID counts, change feed of the version just served
         try:
             after_build(settings, report)
-        except Exception as exc:  # the new graph is already served: say so, don't fail
+        except Exception as exc:  # noqa: BLE001 -- the new graph is served already: warn
             report.problems.append(Problem(source="publish", severity="warning",
                                            message=f"dumps not written: {exc}"))
     report.timings["total"] = time.perf_counter() - t0

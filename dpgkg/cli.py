@@ -40,20 +40,42 @@ def build(ctx, sources, store, no_validate, quiet):
     from dpgkg.build import build as run_build
 
     settings = _settings(ctx, sources=sources, store=store)
-    progress = None if quiet else (lambda step: click.echo(f"... {step}", err=True))
+    bars = []
+
+    def progress(step: str, total: int | None = None):
+        """A line per step; a bar (on stderr) for a step that counts records."""
+        if total is None:
+            click.echo(f"... {step}", err=True)
+            return None
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=f"    {step}", unit="rec", leave=False)
+        bars.append(bar)
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n >= bar.total:
+                bar.close()
+
+        return advance
+
     # SIGTERM (a stopped job, a container shutdown) unwinds like Ctrl-C: the store
     # writer's abort throws the half-written version away instead of leaving it.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        report = run_build(settings, progress=progress, validate=not no_validate)
+        report = run_build(settings, progress=None if quiet else progress,
+                           validate=not no_validate)
     except KeyboardInterrupt:
         click.echo("build interrupted: nothing was swapped in; "
                    "the previous graph (if any) is still in place", err=True)
         sys.exit(130)
-    except Exception as exc:  # a failed build must say why and leave the old graph
+    except Exception as exc:  # noqa: BLE001 -- a failed build says why, keeps the old graph
         click.echo(f"build failed: {type(exc).__name__}: {exc}", err=True)
         click.echo("the previous graph (if any) is still in place", err=True)
         sys.exit(1)
+    finally:
+        for bar in bars:
+            bar.close()
     for p in report.skipped:
         click.echo(f"skipped: {p}", err=True)
     if not quiet:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -825,10 +826,12 @@ def _pool_run(i: int) -> list[tuple]:
 
 
 def validate_many(items: list, eng: Engine, workers: int | None = None, batch: int = 48,
-                  keep_report: bool = False, prepare=None) -> list[Outcome]:
+                  keep_report: bool = False, prepare=None, progress=None) -> list[Outcome]:
     """Validate many records in batches (one pySHACL run per batch), over `workers`
     processes (fork) when there are enough of them to pay for it. `items` are jobs, or
-    anything `prepare(item, engine)` turns into one (then that work is parallel too)."""
+    anything `prepare(item, engine)` turns into one (then that work is parallel too).
+    `progress(n)` is called with the number of records each finished batch held."""
+    tick = progress or (lambda n: None)
     if not items:
         return []
     eng.shapes_graph()           # build the shapes before forking
@@ -836,13 +839,23 @@ def validate_many(items: list, eng: Engine, workers: int | None = None, batch: i
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(items) >= 4 * batch else 1
     if workers <= 1 or len(chunks) == 1 or keep_report:
-        return [o for c in chunks for o in _prepare_and_validate(c, eng, prepare, keep_report)]
+        out = []
+        for c in chunks:
+            out += _prepare_and_validate(c, eng, prepare, keep_report)
+            tick(len(c))
+        return out
     import multiprocessing as mp
 
     _POOL.update(chunks=chunks, engine=eng, prepare=prepare)
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_pool_run, range(len(chunks)), chunksize=1)
+        # The workers take the default SIGTERM: the pool ends them with it, and the
+        # CLI's handler (which unwinds the build) is not theirs to run.
+        with mp.get_context("fork").Pool(workers, initializer=signal.signal,
+                                         initargs=(signal.SIGTERM, signal.SIG_DFL)) as pool:
+            parts = []
+            for i, part in enumerate(pool.imap(_pool_run, range(len(chunks)), chunksize=1)):
+                parts.append(part)
+                tick(len(chunks[i]))
     finally:
         _POOL.clear()
     return [Outcome(source=src, indicators=ind, subject=subj,
@@ -1133,7 +1146,7 @@ def _prepare_any(item, eng: Engine) -> _Job:
 
 # --------------------------------------------------------------------------- the build
 
-def validate_store_records(writer, harvested, settings: Settings) -> dict:
+def validate_store_records(writer, harvested, settings: Settings, progress=None) -> dict:
     """Validate every harvested record graph and write the results into the validation
     graph: per record and indicator a ``dpg:ValidationResult`` with
     ``dpg:validatedRecord``, ``dpg:indicator``, ``dpg:status`` and ``dpg:message``.
@@ -1167,7 +1180,7 @@ def validate_store_records(writer, harvested, settings: Settings) -> dict:
             for hg in harvested.graphs
             if hg.subject is not None and hg.key.startswith(
                 ("nominees/", "archive/", "excluded-nominees/"))]
-    outcomes = validate_many(jobs, eng)
+    outcomes = validate_many(jobs, eng, progress=progress)
     graph = iris.validation_graph()
     triples: list[ox.Triple] = [
         ox.Triple(graph, RDF.type, PROV.Entity),
