@@ -15,7 +15,7 @@ SELECT ?goal ?notation ?label (COUNT(DISTINCT ?dpg) AS ?dpgs) WHERE {
   FILTER(LANG(?label) = "en" && DATATYPE(?notation) = sdgo:SDGCodeCompact)
 }
 GROUP BY ?goal ?notation ?label
-ORDER BY xsd:integer(?notation)
+ORDER BY DESC(?dpgs) ?notation
 """),
     ("DPGs relevant to SDG 3 under an OSI-approved licence", _P + """
 SELECT DISTINCT ?dpg ?name ?licence WHERE {
