@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import re
+import signal
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,9 +58,9 @@ __all__ = [
     "InputError",
     "Outcome",
     "engine",
+    "validate_data",
     "validate_graph",
     "validate_paths",
-    "validate_data",
     "validate_record",
     "validate_registry",
     "validate_store_records",
