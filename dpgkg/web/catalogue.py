@@ -20,13 +20,13 @@ import json
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, request, send_file
+from flask import Blueprint, Response, abort, request, send_file
 
-from dpgkg.config import Settings
 from dpgkg.publish import catalogue as cat
 from dpgkg.publish.changes import activity_stream, read_feed
 from dpgkg.publish.codemeta import CODEMETA_MEDIA_TYPE, codemeta
 from dpgkg.publish.dumps import DUMP_FORMATS, VOID_STATISTICS, dumps_root, read_dumps
+from dpgkg.web.common import settings, store
 
 try:
     from dpgkg.web.conneg import negotiate
@@ -50,16 +50,6 @@ SUFFIXES = {ext: mt for mt, (ext, _) in RDF_OFFERS.items()}
 AS2_MEDIA_TYPE = "application/activity+json"
 
 
-def _store():
-    return current_app.extensions["dpgkg_store"]
-
-
-def _settings() -> Settings:
-    for found in (current_app.extensions.get("dpgkg_settings"),
-                  current_app.config.get("DPGKG_SETTINGS"), current_app.config.get("SETTINGS")):
-        if isinstance(found, Settings):
-            return found
-    return Settings.from_env()
 
 
 def _media_type(suffix: str | None, default: str = "text/turtle") -> str:
@@ -99,14 +89,13 @@ def _int_arg(name: str, default: int) -> int:
 
 
 def _dumps():
-    store = _store()
-    return read_dumps(dumps_root(_settings().store), store.version())
+    return read_dumps(dumps_root(settings().store), store().version())
 
 
 def _graph_dataset():
-    store, root = _store(), dumps_root(_settings().store)
-    saved = root / store.version() / VOID_STATISTICS if root else None
-    return cat.graph_dataset_triples(store, base_iri=_settings().base_iri,
+    st, root = store(), dumps_root(settings().store)
+    saved = root / st.version() / VOID_STATISTICS if root else None
+    return cat.graph_dataset_triples(st, base_iri=settings().base_iri,
                                      root=request.url_root, dumps=_dumps(),
                                      saved_statistics=saved)
 
@@ -119,7 +108,7 @@ def catalog(suffix: str | None):
     size = _int_arg("page_size", cat.DEFAULT_PAGE_SIZE)
     url = request.base_url
     triples, info = cat.catalogue_page(
-        _store(), base_iri=_settings().base_iri, root=request.url_root, url=url,
+        store(), base_iri=settings().base_iri, root=request.url_root, url=url,
         page=page, page_size=size, graph_dataset=_graph_dataset() if page == 1 else None)
     if page > info.last:
         abort(404, description=f"the catalogue has {info.last} pages of {info.size}")
@@ -135,7 +124,7 @@ def void(suffix: str | None):
 
 @bp.route("/dumps/")
 def dumps_index():
-    return {"version": _store().version(),
+    return {"version": store().version(),
             "dumps": [{**d.to_json(), "url": request.url_root + "dumps/" + d.path.name}
                       for d in _dumps()]}
 
@@ -156,7 +145,7 @@ def dump_file(name: str):
 
 @bp.route("/sitemap.xml")
 def sitemap():
-    urls = cat.sitemap_entries(_store(), base_iri=_settings().base_iri, root=request.url_root)
+    urls = cat.sitemap_entries(store(), base_iri=settings().base_iri, root=request.url_root)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for loc, lastmod in urls:
@@ -168,7 +157,7 @@ def sitemap():
 
 @bp.route("/changes")
 def changes():
-    feed = read_feed(dumps_root(_settings().store))
+    feed = read_feed(dumps_root(settings().store))
     wants_as2 = request.args.get("format") == "as2" or negotiate(
         request.headers.get("Accept"), ["application/json", AS2_MEDIA_TYPE]) == AS2_MEDIA_TYPE
     if wants_as2:
@@ -181,8 +170,8 @@ def changes():
 
 @bp.route("/id/dpg/<record_id>/codemeta.json")
 def codemeta_json(record_id: str):
-    iri = cat.Site(_settings().base_iri).iris.solution(record_id).value
-    doc = codemeta(_store(), iri)
+    iri = cat.Site(settings().base_iri).iris.solution(record_id).value
+    doc = codemeta(store(), iri)
     if doc is None:
         abort(404, description="no software DPG with this id")
     return Response(json.dumps(doc, indent=1, ensure_ascii=False), mimetype=CODEMETA_MEDIA_TYPE)
