@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -264,6 +265,12 @@ class _Worker:
                 pass
 
 
+class _Waiter:
+    def __init__(self):
+        self.event = threading.Event()
+        self.worker: _Worker | None = None
+
+
 @dataclass
 class Answer:
     """A query answer: its format and body chunks. `length` is known when it is complete."""
@@ -278,9 +285,12 @@ class QueryPool:
 
     def __init__(self, store_spec: str, *, size: int = 2, in_memory: bool = False,
                  hold_bytes: int = 64 * 1024 * 1024, spool_memory: int = 4 * 1024 * 1024,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, spares: int = 1):
         """`env`: extra environment of the workers (remote store credentials stay off
-        the command line)."""
+        the command line). `spares`: workers started ahead and kept on standby, so a
+        worker killed at the time limit is replaced at once; without one, a runaway
+        query sent again and again holds one worker while its replacement starts and
+        leaves the other queries none (503 after waiting out the time limit)."""
         self.store_spec = store_spec
         self.env = {**os.environ, **(env or {})}
         self.size = size
@@ -288,16 +298,21 @@ class QueryPool:
         self.hold_bytes = hold_bytes
         self.spool_memory = spool_memory
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._spare: queue.Queue[_Worker] = queue.Queue()
         self._spawns: queue.Queue[None] = queue.Queue()
         self._closed = False
         self._all: set[_Worker] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        # Requests waiting for a worker, served first come, first served: a released
+        # worker goes straight to the oldest, so no request waits out its time limit
+        # while others barge past it.
+        self._waiters: deque[_Waiter] = deque()
         # One long-lived thread starts every worker: the workers' parent-death
         # signal fires when the thread that started them ends.
         self._spawner = threading.Thread(target=self._spawn_loop, name="querypool-spawner",
                                          daemon=True)
         self._spawner.start()
-        for _ in range(size):
+        for _ in range(size + spares):
             self._spawns.put(None)
 
     # Workers
@@ -314,8 +329,12 @@ class QueryPool:
                 self._spawns.put(None)
                 continue
             with self._lock:
+                active = len(self._all) - self._spare.qsize()
                 self._all.add(worker)
-            self._idle.put(worker)
+                if active >= self.size:
+                    self._spare.put(worker)
+                    continue
+            self._offer(worker)
 
     def _start_worker(self) -> _Worker:
         cmd = [sys.executable, "-m", "dpgkg.publish.querypool", self.store_spec,
@@ -335,15 +354,46 @@ class QueryPool:
             raise RuntimeError("query worker sent an unexpected first frame")
         return worker
 
+    def _offer(self, worker: _Worker) -> None:
+        """A worker is free: to the oldest waiting request, else to the idle ones."""
+        with self._lock:
+            if self._waiters:
+                waiter = self._waiters.popleft()
+                waiter.worker = worker
+                waiter.event.set()
+            else:
+                self._idle.put(worker)
+
+    def _take(self, timeout: float) -> _Worker | None:
+        """A free worker within `timeout` seconds (after those waiting before), or None."""
+        with self._lock:
+            if not self._waiters:
+                try:
+                    return self._idle.get_nowait()
+                except queue.Empty:
+                    pass
+            waiter = _Waiter()
+            self._waiters.append(waiter)
+        waiter.event.wait(timeout)
+        with self._lock:
+            if waiter.worker is None:
+                self._waiters.remove(waiter)
+            return waiter.worker
+
     def _release(self, worker: _Worker) -> None:
         if self._closed:
             worker.kill()
         else:
-            self._idle.put(worker)
+            self._offer(worker)
 
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
             self._all.discard(worker)
+            if not self._closed:
+                try:
+                    self._offer(self._spare.get_nowait())  # the standby takes over at once
+                except queue.Empty:
+                    pass
         worker.kill()
         if not self._closed:
             self._spawns.put(None)
@@ -372,9 +422,8 @@ class QueryPool:
             graph_format: str | None = None) -> Answer:
         """Run a (checked) query; the answer in the format for its kind, within `timeout` s."""
         deadline = time.monotonic() + timeout
-        try:
-            worker = self._idle.get(timeout=max(timeout, 0.001))
-        except queue.Empty:
+        worker = self._take(max(timeout, 0.001))
+        if worker is None:
             raise QueryBusy(f"every query worker stayed busy for {timeout:g} s; "
                             "try again shortly") from None
         request = json.dumps({"query": sparql, "default": default_graph_uris or [],
