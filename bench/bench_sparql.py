@@ -233,17 +233,22 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "sparql.json").write_text(json.dumps(result, indent=2))
     names = list(servers)
-    print("| query | " + " | ".join(f"{n} p50 (ms)" for n in names) + " |")
-    print("|---|" + "---|" * len(names))
-    for qname, _, _ in mix:
-        print(f"| {qname} | " + " | ".join(f"{p50[n][qname]:.2f}" for n in names) + " |")
-    print("| **geometric mean** | " + " | ".join(f"**{gm[n]:.2f}**" for n in names) + " |")
-    print("| group-by req/s, 8 clients | " + " | ".join(f"{rps[n]:.0f}" for n in names) + " |")
-    print(f"\nratio (oxigraph-server / dpgkg geomean): {result['ratio_vs_oxigraph_server']:.2f}; "
-          f"(rdflib-endpoint / dpgkg): {result['ratio_vs_rdflib_endpoint']:.1f}; "
-          f"throughput dpgkg / oxigraph-server: {result['throughput_ratio_vs_oxigraph_server']:.2f}; "
-          f"DPG JSON-LD page p50: {page_p50} ms")
-
+    lines = ["| query | " + " | ".join(f"{n} p50 (ms)" for n in names) + " |",
+             "|---|" + "---|" * len(names)]
+    lines += [f"| {qname} | " + " | ".join(f"{p50[n][qname]:.2f}" for n in names) + " |"
+              for qname, _, _ in mix]
+    lines.append("| **geometric mean** | " + " | ".join(f"**{gm[n]:.2f}**" for n in names) + " |")
+    lines.append("| group-by req/s, 8 clients | " + " | ".join(f"{rps[n]:.0f}" for n in names)
+                 + " |")
+    lines.append("")
+    lines.append(f"Ratios in this run: Oxigraph server / dpgkg geometric mean "
+                 f"{result['ratio_vs_oxigraph_server']:.2f} (target >= 1); rdflib-endpoint / dpgkg "
+                 f"{result['ratio_vs_rdflib_endpoint']:.1f} (target >= 10); group-by throughput "
+                 f"dpgkg / Oxigraph server {result['throughput_ratio_vs_oxigraph_server']:.2f} "
+                 f"(target >= 0.5); DPG JSON-LD page p50 {page_p50:.2f} ms (target <= 5).")
+    text = "\n".join(lines) + "\n"
+    (RESULTS / "sparql.md").write_text(text)
+    print(text)
 
 if __name__ == "__main__":
     main()
