@@ -52,8 +52,25 @@ WHERE {{
 }}"""
 _LABELS = """
 CONSTRUCT {{ ?o ?lp ?l }}
-WHERE {{ VALUES ?o {{ {objects} }} {{ ?o ?lp ?l }} FILTER(?lp IN ({labels})) }}"""
+WHERE {{ ?o ?lp ?l FILTER(?lp IN ({labels}))
+        FILTER(!isLiteral(?l) || LANG(?l) = "" || LANGMATCHES(LANG(?l), "en")) }}"""
 _LABEL_LIST = ", ".join(f"<{p.value}>" for p in LABEL_PROPERTIES)
+
+# Labels of every resource, per store version: a description looks up what it links
+# to here instead of asking the store (for a DPG linked to 250 countries, concepts
+# and organisations that query alone took 20 ms). English or untagged only.
+_label_cache: dict[int, tuple[str, dict[str, list[ox.Triple]]]] = {}
+
+
+def _labels(store) -> dict[str, list[ox.Triple]]:
+    version = store.version()
+    cached = _label_cache.get(id(store))
+    if cached is None or cached[0] != version:
+        index: dict[str, list[ox.Triple]] = defaultdict(list)
+        for t in dict.fromkeys(store.query(_LABELS.format(labels=_LABEL_LIST))):
+            index[t.subject.value].append(t)
+        cached = _label_cache[id(store)] = (version, dict(index))
+    return cached[1]
 
 
 def _safe_iri(iri: str) -> str:
@@ -126,13 +143,8 @@ def describe(store, iri: str) -> Description | None:
     part = iri + "#"
     linked = {t.object.value for t in own
               if isinstance(t.object, ox.NamedNode) and not t.object.value.startswith(part)}
-    labels = []
-    if linked:
-        query = _LABELS.format(objects=" ".join(f"<{_safe_iri(o)}>" for o in sorted(linked)),
-                               labels=_LABEL_LIST)
-        labels = [t for t in dict.fromkeys(store.query(query))
-                  if not isinstance(t.object, ox.Literal) or t.object.language in (None, "en")
-                  or t.object.language.startswith("en-")]
+    index = _labels(store) if linked else {}
+    labels = [t for o in sorted(linked) for t in index.get(o, ())]
     return Description(iri, own + labels)
 
 
