@@ -36,6 +36,9 @@ class Settings:
     threads: int = 8
     query_workers: int = 2
     query_in_memory: bool = True
+    # ...but only a store up to this size on disk: each query process holds its own
+    # copy, and copying takes ~1 s per 50 MB, again after every kill at the time limit.
+    query_in_memory_max_mb: int = 256
     hold_bytes: int = 64 * 1024 * 1024
 
     @staticmethod

@@ -213,7 +213,9 @@ def worker_main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
     sys.stdout = sys.stderr  # nothing but frames on the pipe
-    store = open_store(spec, in_memory=in_memory)
+    cap = os.environ.get("DPGKG_QUERY_IN_MEMORY_MAX_MB")
+    store = open_store(spec, in_memory=in_memory,
+                       in_memory_max_bytes=int(float(cap) * 2**20) if cap else None)
     try:
         store.version()  # open (and copy) now, not on the first query
     except StoreUnavailable:

@@ -19,7 +19,8 @@ def is_remote(spec: str) -> bool:
     return bool(REMOTE_SPEC.match(spec))
 
 
-def open_store(spec: str, *, in_memory: bool = False, settings=None) -> Store:
+def open_store(spec: str, *, in_memory: bool = False, in_memory_max_bytes: int | None = None,
+               settings=None) -> Store:
     """Open the store named by `spec`: a directory, or a (kind+)http(s) URL of a SPARQL store."""
     if is_remote(spec):
         from dpgkg.store.remote import RemoteStore
@@ -28,7 +29,7 @@ def open_store(spec: str, *, in_memory: bool = False, settings=None) -> Store:
             return RemoteStore(spec)
         return RemoteStore(spec, timeout=settings.query_timeout, user=settings.store_user,
                            password=settings.store_password)
-    return EmbeddedStore(spec, in_memory=in_memory)
+    return EmbeddedStore(spec, in_memory=in_memory, in_memory_max_bytes=in_memory_max_bytes)
 
 
 __all__ = [

@@ -60,7 +60,8 @@ def pool() -> QueryPool:
 def start_pool(app) -> QueryPool:
     cfg = app.config
     st: Settings = app.extensions["dpgkg_settings"]
-    env = {"DPGKG_QUERY_TIMEOUT": repr(st.query_timeout)}
+    env = {"DPGKG_QUERY_TIMEOUT": repr(st.query_timeout),
+           "DPGKG_QUERY_IN_MEMORY_MAX_MB": str(st.query_in_memory_max_mb)}
     if st.store_user:
         env["DPGKG_STORE_USER"] = st.store_user
     if st.store_password:
