@@ -137,7 +137,7 @@ def load_tbox(settings: Settings) -> rdflib.Graph:
 
 
 def build(settings: Settings, progress: Progress | None = None,
-          validate: bool = True) -> BuildReport:
+          validate: bool = True, publish: bool = True) -> BuildReport:
     """Build the graph from the sources into a new store version and swap it in."""
     report = BuildReport()
     step = _Timer(report, progress)
@@ -195,11 +195,12 @@ def build(settings: Settings, progress: Progress | None = None,
 
         with step("swap"):
             report.version = writer.commit()
-    with step("publish"):  # dumps, VoID counts, change feed of the version just served
-        try:
-            after_build(settings, report)
-        except Exception as exc:  # noqa: BLE001 -- the new graph is served already: warn
-            report.problems.append(Problem(source="publish", severity="warning",
-                                           message=f"dumps not written: {exc}"))
+    if publish:
+        with step("publish"):  # dumps, VoID counts, change feed of the version just served
+            try:
+                after_build(settings, report)
+            except Exception as exc:  # noqa: BLE001 -- the new graph is served already: warn
+                report.problems.append(Problem(source="publish", severity="warning",
+                                               message=f"dumps not written: {exc}"))
     report.timings["total"] = time.perf_counter() - t0
     return report

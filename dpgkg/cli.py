@@ -33,9 +33,11 @@ def _interrupt(signum, frame):
               help="Directory laid out like ../shared (default: $DPGKG_SOURCES or public sources).")
 @click.option("--store", type=click.Path(), help="Store directory (or http(s) URL).")
 @click.option("--no-validate", is_flag=True, help="Skip validating records against the shapes.")
+@click.option("--no-dumps", is_flag=True,
+              help="Skip writing dumps, VoID counts and the change feed (a quick rebuild).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.pass_context
-def build(ctx, sources, store, no_validate, quiet):
+def build(ctx, sources, store, no_validate, no_dumps, quiet):
     """Harvest the sources, infer, validate and swap the new graph in."""
     from dpgkg.build import build as run_build
 
@@ -64,7 +66,7 @@ def build(ctx, sources, store, no_validate, quiet):
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = run_build(settings, progress=None if quiet else progress,
-                           validate=not no_validate)
+                           validate=not no_validate, publish=not no_dumps)
     except KeyboardInterrupt:
         click.echo("build interrupted: nothing was swapped in; "
                    "the previous graph (if any) is still in place", err=True)
