@@ -171,7 +171,8 @@ def run_scale(scale: int, stores: list[str], tmp: Path, args, log: Path) -> dict
 
     print(f"\n== {scale}x ==", flush=True)
     sources = SHARED if scale == 1 else make_copies(SHARED, tmp / f"sources-{scale}x", scale)
-    out: dict = {"scale": scale, "builds": {}, "servers": {}}
+    out: dict = {"scale": scale, "date": time.strftime("%Y-%m-%d %H:%M"),
+                 "rounds": args.rounds, "builds": {}, "servers": {}}
     servers: dict[str, tuple[int, str]] = {}
     procs: list[subprocess.Popen] = []
     store_servers: list = []
@@ -350,11 +351,13 @@ def markdown(result: dict) -> str:
         "# dpgkg at scale",
         "",
         (f"`python bench/bench_scale.py --scales {','.join(str(s) for s in rows)}` on "
-        f"{result['cpu_count']} CPUs ({result['date']}). Build: `dpgkg build` with "
+        f"{result['cpu_count']} CPUs (" + "; ".join(
+            f"{s}x run {r.get('date', result['date'])}, {r.get('rounds', result['rounds'])} "
+            "rounds" for s, r in rows.items()) + "). Build: `dpgkg build` with "
         "validation and dumps, wall time and peak RSS of the build process. Query mix: "
         "the example queries + ASK, group-by, describe, text filter "
         "(`bench_sparql.query_mix`), "
-        f"{result['rounds']} interleaved rounds, geometric mean over the queries of each "
+        "interleaved rounds, geometric mean over the queries of each "
         "query's p50 / p95; group-by req/s with 8 clients. dpgkg rows go through "
         "`dpgkg serve` (2 workers); peak RSS is the whole server process tree. The "
         "Oxigraph server and rdflib-endpoint are queried directly on the same triples."),
@@ -442,17 +445,25 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5, help="per throughput measurement")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rdflib-max-scale", type=int, default=10)
+    ap.add_argument("--fresh", action="store_true",
+                    help="drop the scales of earlier runs from results/scale.json "
+                         "(by default they are kept, each with its own date)")
     args = ap.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"date": time.strftime("%Y-%m-%d"), "cpu_count": os.cpu_count(),
               "rounds": args.rounds, "stores": stores, "scales": {}}
+    earlier = RESULTS / "scale.json"
+    if not args.fresh and earlier.exists():  # e.g. 1x,10x now and 100x in a later run
+        kept = json.loads(earlier.read_text()).get("scales", {})
+        result["scales"] = {int(k): v for k, v in kept.items() if int(k) not in scales}
     log = Path(tempfile.gettempdir()) / "dpgkg-bench-scale.log"  # the servers' output
     log.unlink(missing_ok=True)
     for scale in scales:
         with tempfile.TemporaryDirectory(prefix=f"bench-scale-{scale}x-") as tmp:
             result["scales"][scale] = run_scale(scale, stores, Path(tmp), args, log)
+        result["scales"] = dict(sorted(result["scales"].items()))
         result["targets"] = targets(result["scales"])
         # Written after every scale: a long run leaves what it has measured.
         (RESULTS / "scale.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -58,6 +58,10 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 BATCH_TRIPLES = 500  # triples per INSERT DATA operation (Virtuoso fails at ~2000)
 GSP_TRIPLES = 20000  # triples per Graph Store Protocol POST
 WRITE_TIMEOUT = 3600.0  # seconds: publishing a whole version can take a while
+# A version in one update request is ~170 bytes a triple; the Oxigraph server refuses
+# a SPARQL body over 128 MB. Larger versions are published staged when the store
+# has a Graph Store endpoint.
+REQUEST_MAX_TRIPLES = 500_000
 
 SELECT_JSON = "application/sparql-results+json"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
@@ -341,6 +345,11 @@ class RemoteStore(Store):
         state = self._control()
         graphs = sorted({g.value for g in dataset.named_graphs()} - {CONTROL.value})
         if self.endpoints.publish == "staged":
+            return self._publish_staged(dataset, version, graphs, state)
+        if self.endpoints.gsp and len(dataset) > REQUEST_MAX_TRIPLES:
+            log.warning("%d triples: too many for one update request, publishing staged "
+                        "(the staging graphs are visible to readers until the swap)",
+                        len(dataset))
             return self._publish_staged(dataset, version, graphs, state)
         ops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(set(state.graphs) | set(graphs))]
         for g in graphs:
