@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine (run as root):
 # the package with its test extras, headless Chromium for the browser test, and
-# the real triple stores the remote-store tests start.
+# the real triple stores the remote-store tests start (Virtuoso from Debian, the
+# Oxigraph server from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -e '.[test]'
-if [ "$(id -u)" = 0 ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v virtuoso-t >/dev/null || missing+=(virtuoso-opensource)
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Debian starts a system-wide Virtuoso; the tests run their own on free ports.
+  service virtuoso-opensource-7 stop >/dev/null 2>&1 || true
 fi
-if [ -f .ci/stores.sh ]; then bash .ci/stores.sh; fi
+bash .ci/stores.sh
