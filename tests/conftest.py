@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,6 +15,20 @@ from dpgkg.store import open_store
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def unpack_tree(spec: Path) -> Path:
+    """A directory made from a JSON file {relative path: text} (a hand-written tree kept
+    as one file, so no registry-like paths are committed)."""
+    root = Path(tempfile.mkdtemp(prefix=f"dpgkg-{spec.stem}-"))
+    for rel, text in json.loads(spec.read_text()).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+# A tiny registry repository (what each file exercises: fixtures/registry/README.md).
+REGISTRY_REPO = unpack_tree(FIXTURES / "registry" / "repo.json")
 
 
 @pytest.fixture(scope="session")

@@ -22,10 +22,11 @@ from dpgkg.iris import IRIs
 from dpgkg.rdf import sparql_prefixes
 from dpgkg.sources.countries import read_countries
 from dpgkg.sources.registry import RegistryFile, read_registry
+from tests.conftest import REGISTRY_REPO
 
 HERE = Path(__file__).resolve().parent
 FIX = HERE / "fixtures" / "registry"
-REPO = FIX / "repo"
+REPO = REGISTRY_REPO
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 ID = "https://w3id.org/dpgkg/id/"
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")

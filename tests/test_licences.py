@@ -11,6 +11,7 @@ from dpgkg.harvest import HarvestContext
 from dpgkg.harvest.licences import LicenceIndex, licence_graph, parse_approved
 from dpgkg.iris import IRIs
 from dpgkg.rdf import sparql_prefixes
+from tests.conftest import REGISTRY_REPO
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "registry"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -40,7 +41,7 @@ def test_unknown_id_is_a_warning():
 
 
 def test_parse_approved_with_swapped_columns():
-    text = (FIX / "repo" / "help-center" / "licenses.md").read_text()
+    text = (REGISTRY_REPO / "help-center" / "licenses.md").read_text()
     assert parse_approved(text) == {"Content": {"CC-BY-4.0"}, "Data": {"ODbL-1.0"},
                                     "Software": {"GPL-3.0", "MIT"}}
     index = LicenceIndex.from_markdown(text)
@@ -56,7 +57,7 @@ def _store(graph) -> ox.Store:
 
 
 def test_licence_graph_small_and_typed():
-    index = LicenceIndex.from_registry(str(FIX / "repo"))
+    index = LicenceIndex.from_registry(str(REGISTRY_REPO))
     index.normalise("Apache-2.0")
     index.normalise("GPL-3.0")
     hg = index.licence_graph(HarvestContext(IRIs()))

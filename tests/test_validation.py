@@ -22,6 +22,7 @@ from dpgkg.validation import (
     validate_registry,
     validate_store_records,
 )
+from tests.conftest import REGISTRY_REPO
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "validation"
 REGISTRY_FIX = Path(__file__).resolve().parent / "fixtures" / "registry"
@@ -120,7 +121,7 @@ def test_schema_errors_filed_under_their_indicator():
 
 
 def test_inputs_of_every_kind():
-    outs = validate_paths([REGISTRY_FIX / "legacy-dpgs.json", REGISTRY_FIX / "repo",
+    outs = validate_paths([REGISTRY_FIX / "legacy-dpgs.json", REGISTRY_REPO,
                            FIX / "good.ttl", FIX / "good.jsonld"], settings())
     sources = [o.source for o in outs]
     assert any(s.endswith("legacy-dpgs.json[0]") for s in sources)

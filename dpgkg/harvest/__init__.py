@@ -9,7 +9,7 @@ stops the rest of the harvest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from pyoxigraph import NamedNode, Triple
 
@@ -41,7 +41,7 @@ class HarvestResult:
     graphs: list[HarvestedGraph] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    def extend(self, other: "HarvestResult") -> None:
+    def extend(self, other: HarvestResult) -> None:
         self.graphs.extend(other.graphs)
         self.problems.extend(other.problems)
 
@@ -51,5 +51,5 @@ class HarvestContext:
     """What every harvester needs besides its input: where IRIs live and when this is."""
 
     iris: IRIs
-    retrieved: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    retrieved: datetime = field(default_factory=lambda: datetime.now(UTC))
     commit: str | None = None  # source commit, when known
