@@ -9,7 +9,7 @@ stops the rest of the harvest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 
 from pyoxigraph import NamedNode, Triple
 
