@@ -161,17 +161,7 @@ def _recommendations(t: _Table, alliance: NamedNode) -> tuple[dict[str, NamedNod
 def _roadmap(t: _Table, alliance: NamedNode, recommendations: dict[str, NamedNode],
              answered: set[str]) -> None:
     """Roadmap areas; the alliance contributes to those that follow up what it answers."""
-    seen: set[str] = set()
-    for row in t.rows or []:
-        number = row.values.get("number", "")
-        if not _NUMBER.match(number) or number in seen:
-            t.problem(row, "number", f"not a new area number: {number!r}; row skipped")
-            continue
-        seen.add(number)
-        title = row.values.get("title", "")
-        if not title:
-            t.problem(row, "title", "no title; row skipped")
-            continue
+    for row, number, title in _numbered_rows(t, "area"):
         node = t.ctx.iris.roadmap_area(int(number))
         _concept(t, node, DPG.RoadmapArea, str(int(number)), title,
                  row.values.get("description"))
@@ -190,18 +180,24 @@ def _roadmap(t: _Table, alliance: NamedNode, recommendations: dict[str, NamedNod
                 t.add(alliance, DPG.contributesToRoadmapArea, node)
 
 
-def _compact(t: _Table) -> None:
+def _numbered_rows(t: _Table, kind: str):
+    """(row, number, title) of each row with a new number and a title; the rest reported."""
     seen: set[str] = set()
     for row in t.rows or []:
         number = row.values.get("number", "")
         if not _NUMBER.match(number) or number in seen:
-            t.problem(row, "number", f"not a new objective number: {number!r}; row skipped")
+            t.problem(row, "number", f"not a new {kind} number: {number!r}; row skipped")
             continue
         seen.add(number)
         title = row.values.get("title", "")
         if not title:
             t.problem(row, "title", "no title; row skipped")
             continue
+        yield row, number, title
+
+
+def _compact(t: _Table) -> None:
+    for row, number, title in _numbered_rows(t, "objective"):
         _concept(t, t.ctx.iris.compact_objective(int(number)), DPG.CompactObjective,
                  str(int(number)), title, row.values.get("description"))
 
