@@ -332,10 +332,14 @@ def targets(rows: dict) -> dict:
     srv = r["servers"]["dpgkg-embedded"]
     growth = srv["geomean_p50_ms"] / emb[min(emb)]["servers"]["dpgkg-embedded"]["geomean_p50_ms"]
     oxi = r["servers"]["oxigraph-server"]["geomean_p50_ms"]
+    steps = r["builds"]["embedded"]["steps_s"]
     return {
         "at_scale": top,
         "build_s": r["builds"]["embedded"]["wall_s"],
         "build_ok": r["builds"]["embedded"]["wall_s"] <= TARGETS["build_s"],
+        "served_after_s": sum(v for k, v in steps.items() if k not in ("publish", "total")),
+        "validate_s": steps.get("validate", 0.0),
+        "dumps_s": steps.get("publish", 0.0),
         "p50_growth_from_1x": round(growth, 2),
         "p50_growth_ok": growth <= TARGETS["p50_growth"],
         "p50_vs_oxigraph_server": round(srv["geomean_p50_ms"] / oxi, 2),
@@ -381,9 +385,12 @@ def markdown(result: dict) -> str:
         ok = {True: "met", False: "**missed**"}
         lines += [
             "",
-            f"Targets at {t['at_scale']}x on the embedded store (the issue sets them at 100x):",
+            f"Targets at {t['at_scale']}x on the embedded store"
+            + (" (the issue sets them at 100x):" if t["at_scale"] != 100 else ":"),
             "",
-            f"- build <= 600 s: {t['build_s']:.0f} s, {ok[t['build_ok']]}",
+            (f"- build <= 600 s: {t['build_s']:.0f} s, {ok[t['build_ok']]} (the new graph "
+            f"served after {t['served_after_s']:.0f} s, of which validation "
+            f"{t['validate_s']:.0f} s; then the dumps {t['dumps_s']:.0f} s)"),
             (f"- mix p50 (geometric mean) growth from 1x <= 20x: {t['p50_growth_from_1x']}x, "
             f"{ok[t['p50_growth_ok']]}"),
             (f"- no slower than the Oxigraph server on the same triples: "
@@ -391,6 +398,15 @@ def markdown(result: dict) -> str:
             (f"- server peak memory <= 4096 MB: {t['server_peak_rss_mb']} MB, "
             f"{ok[t['server_rss_ok']]}"),
         ]
+    every = {k for r in rows.values() for k in r["builds"]}
+    for scale, r in rows.items():
+        failed = {k: next((x for x in b["failed"] if "failed" in x), b["failed"][-1])
+                  for k, b in r["builds"].items() if "failed" in b}
+        missing = sorted(every - set(r["builds"]))
+        if missing:
+            lines += ["", f"Not run at {scale}x: " + ", ".join(missing) + "."]
+        for k, why in failed.items():
+            lines += ["", f"The {k} build failed at {scale}x: {why}"]
     skipped = [s for s, r in rows.items() if "rdflib-endpoint" not in r["servers"]]
     if skipped:
         lines += ["", "rdflib-endpoint is left out at " + ", ".join(f"{s}x" for s in skipped)
