@@ -180,6 +180,18 @@ def _roadmap(t: _Table, alliance: NamedNode, recommendations: dict[str, NamedNod
                 t.add(alliance, DPG.contributesToRoadmapArea, node)
 
 
+def _bound(t: _Table, row, membership, interval, column: str, fragment: str,
+           shortcut, time_prop) -> None:
+    """One end of a membership: the dated shortcut and the OWL-Time instant."""
+    when = _instant(t, row, column)
+    if when:
+        instant = t.ctx.iris.part(membership, fragment)
+        t.add(membership, shortcut, when[0])
+        t.add(interval, time_prop, instant)
+        t.add(instant, RDF.type, TIME.Instant)
+        t.add(instant, when[1], when[0])
+
+
 def _numbered_rows(t: _Table, kind: str):
     """(row, number, title) of each row with a new number and a title; the rest reported."""
     seen: set[str] = set()
@@ -265,13 +277,7 @@ def _members(t: _Table, alliance: NamedNode) -> None:
         t.add(m, ORG.organization, alliance)
         t.add(m, ORG.memberDuring, interval)
         t.add(interval, RDF.type, TIME.Interval)
-        joined = _instant(t, row, "joined")
-        if joined:
-            start = t.ctx.iris.part(m, "start")
-            t.add(m, DPG.joined, joined[0])
-            t.add(interval, TIME.hasBeginning, start)
-            t.add(start, RDF.type, TIME.Instant)
-            t.add(start, joined[1], joined[0])
+        _bound(t, row, m, interval, "joined", "start", DPG.joined, TIME.hasBeginning)
         basis = v.get("joined_basis", "").lower()
         if basis in JOINED_BASES:
             t.add(m, DPG.joinedBasis, JOINED_BASES[basis])
@@ -279,13 +285,7 @@ def _members(t: _Table, alliance: NamedNode) -> None:
             t.problem(row, "joined_basis", f"unknown basis {v['joined_basis']!r} (expected "
                                            f"one of {', '.join(JOINED_BASES)}); field dropped",
                       "warning")
-        left = _instant(t, row, "left")
-        if left:
-            end = t.ctx.iris.part(m, "end")
-            t.add(m, DPG.left, left[0])
-            t.add(interval, TIME.hasEnd, end)
-            t.add(end, RDF.type, TIME.Instant)
-            t.add(end, left[1], left[0])
+        _bound(t, row, m, interval, "left", "end", DPG.left, TIME.hasEnd)
         # A left date that did not parse still says the membership ended.
         t.add(m, DPG.isCurrent, lit(not v.get("left")))
         if note := v.get("note"):

@@ -361,6 +361,13 @@ def _format_triples(fmt: Format) -> list[ox.Triple]:
             _t(fmt.file_type_iri, SKOS.prefLabel, lit(fmt.label, lang="en"))]
 
 
+def _distribution_vocabulary(exts) -> list:
+    """The format and availability resources that distributions point to, typed."""
+    out = [t for ext in sorted(exts) for t in _format_triples(FORMATS[ext])]
+    return out + [_t(AVAILABILITY_STABLE, RDF.type, SKOS.Concept),
+                  _t(AVAILABILITY_STABLE, SKOS.prefLabel, lit("stable", lang="en"))]
+
+
 def _distribution(dist: ox.NamedNode, *, title: str, description: str, url: str,
                   fmt: Format, licence: ox.NamedNode | None, download: bool) -> list[ox.Triple]:
     out = [_t(dist, RDF.type, DCAT.Distribution),
@@ -445,11 +452,8 @@ def distribution_triples(store: Store, site: Site, dpgs: list[str]) -> list[ox.T
                         _t(CODEMETA_3, RDF.type, DCT.Standard),
                         _t(CODEMETA_3, DCT.title, lit("CodeMeta 3.0"))]
             used_formats.add(fmt.ext)
-    for ext in sorted(used_formats):
-        out += _format_triples(FORMATS[ext])
     if out:
-        out += [_t(AVAILABILITY_STABLE, RDF.type, SKOS.Concept),
-                _t(AVAILABILITY_STABLE, SKOS.prefLabel, lit("stable", lang="en"))]
+        out += _distribution_vocabulary(used_formats)
     return out
 
 
@@ -733,11 +737,8 @@ def graph_dataset_triples(store: Store, *, base_iri: str, root: str | None = Non
         if name.endswith(".gz"):
             out += [_t(dist, DCAT.compressFormat, GZIP), _t(GZIP, RDF.type, DCT.MediaType)]
         formats.add(fmt.ext)
-    for ext in sorted(formats):
-        out += _format_triples(FORMATS[ext])
     if formats:
-        out += [_t(AVAILABILITY_STABLE, RDF.type, SKOS.Concept),
-                _t(AVAILABILITY_STABLE, SKOS.prefLabel, lit("stable", lang="en"))]
+        out += _distribution_vocabulary(formats)
     out += _licence_triples(CATALOGUE_LICENCE.value,
                             "Creative Commons Attribution 4.0 International")
     return out
