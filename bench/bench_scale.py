@@ -9,7 +9,7 @@ RemoteStore), one run measures:
 - the query mix of `bench_sparql.query_mix` (the example queries, ASK, group-by,
   describe, text filter) through `dpgkg serve`, p50 and p95 per query, and their
   geometric means; throughput of the group-by query with 8 clients;
-- the peak memory of the whole `dpgkg serve` process tree (gunicorn master,
+- the peak memory of the whole `dpgkg serve` process tree (server main process,
   workers, query processes), sampled from /proc while it starts and answers.
 
 Reference peers on the same triples, queried directly and interleaved with the

@@ -130,7 +130,7 @@ def stats(ctx, store):
 @click.option("--timeout", "query_timeout", type=float, help="SPARQL query timeout, seconds.")
 @click.pass_context
 def serve(ctx, store, sources, host, port, workers, query_timeout):
-    """Serve the graph (SPARQL, linked data, site) under gunicorn; builds first if needed."""
+    """Serve the graph (SPARQL, linked data, site) under Granian; builds first if needed."""
     from dpgkg.web.server import serve as run_server
 
     settings = _settings(ctx, store=store, sources=sources, query_timeout=query_timeout)

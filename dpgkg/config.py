@@ -30,7 +30,7 @@ class Settings:
     # Credentials of a remote store; never printed (repr=False).
     store_user: str | None = field(default=None, repr=False)
     store_password: str | None = field(default=None, repr=False)
-    # The server: threads per gunicorn worker, query processes per worker, whether
+    # The server: app threads per server worker process, query processes per worker, whether
     # each copies the store into memory, answer bytes held back so a timeout can
     # still get a clean error status.
     threads: int = 8
@@ -40,6 +40,8 @@ class Settings:
     # copy, and copying takes ~1 s per 50 MB, again after every kill at the time limit.
     query_in_memory_max_mb: int = 256
     hold_bytes: int = 64 * 1024 * 1024
+    # One line per request (method, path, status, time; never the client or the query).
+    access_log: bool = True
 
     @staticmethod
     def env_name(name: str) -> str:

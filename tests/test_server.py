@@ -192,15 +192,17 @@ def test_logs_carry_no_query_text_results_or_client_address(mini_settings):
 
 # The pieces ---------------------------------------------------------------------------
 
-def test_gunicorn_runs_threaded_workers_and_logs_no_query_strings():
-    from dpgkg.web.server import gunicorn_options
+def test_server_runs_threaded_wsgi_workers_and_logs_no_query_strings():
+    from granian.constants import Interfaces
 
-    opts = gunicorn_options(Settings(query_timeout=10), "127.0.0.1", 8080, 3)
-    assert opts["worker_class"] == "gthread" and opts["threads"] > 1
-    assert opts["workers"] == 3 and opts["bind"] == "127.0.0.1:8080"
-    assert opts["timeout"] > 10
-    for atom in ("%(h)s", "%(q)s", "%(r)s", "%(U)s?"):
-        assert atom not in opts["access_log_format"]
+    from dpgkg.web.server import server_options
+
+    opts = server_options(Settings(query_timeout=10), "127.0.0.1", 8080, 3)
+    assert opts["interface"] == Interfaces.WSGI and opts["blocking_threads"] > 1
+    assert opts["workers"] == 3 and (opts["address"], opts["port"]) == ("127.0.0.1", 8080)
+    assert opts["log_access"]
+    for atom in ("%(addr)s", "%(query_string)s"):
+        assert atom not in opts["log_access_format"]
 
 
 def test_serve_builds_when_there_is_no_graph(tmp_path, mini_settings, monkeypatch):

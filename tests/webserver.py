@@ -1,4 +1,4 @@
-"""The real server (gunicorn via `dpgkg serve`) in a subprocess, for tests over HTTP.
+"""The real server (`dpgkg serve`, Granian) in a subprocess, for tests over HTTP.
 
     with live_server(settings, query_timeout=1) as base_url: ...
 

@@ -1,8 +1,12 @@
-"""The production server: the app under gunicorn (gthread workers), built first if needed.
+"""The production server: the app under Granian (a Rust HTTP server, WSGI), built first if needed.
 
-Each gunicorn worker process builds the app after the fork and starts its own
-pool of query processes, so a runaway query occupies (and is killed in) a query
-process, while the worker's threads keep answering other requests.
+Granian parses HTTP and manages connections in Rust and calls the app from a pool
+of Python threads in each worker process; per request that costs a few tenths of
+a millisecond less than gunicorn's gthread workers, which is most of the time a
+cheap SPARQL query takes (bench/bench_sparql.py). Each worker process builds the
+app after the fork and starts its own pool of query processes, so a runaway query
+occupies (and is killed in) a query process while the worker's threads keep
+answering other requests.
 
 Tuning: `Settings.threads`, `query_workers`, `query_in_memory`, `hold_bytes`
 (environment ``DPGKG_THREADS`` and so on).
@@ -13,16 +17,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 
-from gunicorn.app.base import BaseApplication
-
 from dpgkg.config import Settings
 from dpgkg.store import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
 # No client address and no query string: log lines must not carry personal data
-# or query text. Method, path, status, bytes, milliseconds.
-ACCESS_LOG_FORMAT = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# or query text. Method, path, status, milliseconds.
+ACCESS_LOG_FORMAT = '"%(method)s %(path)s" %(status)d %(dt_ms).1fms'
 
 
 def pool_config(settings: Settings) -> dict:
@@ -35,56 +37,22 @@ def pool_config(settings: Settings) -> dict:
     }
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, settings: Settings, options: dict, app_config: dict):
-        self.settings = settings
-        self.options = options
-        self.app_config = app_config
-        super().__init__()
+def server_options(settings: Settings, host: str, port: int, workers: int,
+                   threads: int | None = None) -> dict:
+    """Granian's options: WSGI, `workers` processes of `threads` app threads each."""
+    from granian.constants import Interfaces
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        # Runs in each worker after the fork: the store and the query pool are per process.
-        from dpgkg.web import create_app
-
-        return create_app(self.settings, self.app_config)
-
-
-def gunicorn_options(settings: Settings, host: str, port: int, workers: int,
-                     threads: int | None = None) -> dict:
     return {
-        "bind": f"{host}:{port}",
+        "address": host,
+        "port": port,
+        "interface": Interfaces.WSGI,
         "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads or settings.threads,
-        # Requests are bounded by the query timeout; the worker timeout is only a
-        # last resort against a stuck worker.
-        "timeout": int(max(30, settings.query_timeout * 3)),
-        "graceful_timeout": 10,
-        "keepalive": 5,
-        "accesslog": "-",
-        "access_log_format": ACCESS_LOG_FORMAT,
-        "errorlog": "-",
-        "loglevel": "info",
-        "proc_name": "dpgkg",
-        "worker_exit": _worker_exit,
+        "blocking_threads": threads or settings.threads,
+        # A worker that dies (out of memory, say) is replaced.
+        "respawn_failed_workers": True,
+        "log_access": settings.access_log,
+        "log_access_format": ACCESS_LOG_FORMAT,
     }
-
-
-def _worker_exit(server, worker) -> None:
-    # Stop the query processes and drop the store before the interpreter tears
-    # down: RocksDB handles freed during interpreter shutdown can crash.
-    app = getattr(worker, "wsgi", None)
-    extensions = getattr(app, "extensions", {})
-    pool = extensions.get("dpgkg_querypool")
-    if pool is not None:
-        pool.close()
-    store = extensions.get("dpgkg_store")
-    if store is not None:
-        store.close()
 
 
 def ensure_graph(settings: Settings) -> None:
@@ -103,15 +71,24 @@ def ensure_graph(settings: Settings) -> None:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
           threads: int | None = None) -> None:
     """Serve the app until interrupted."""
+    from granian import Granian
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
-    # Check (and build) in a child process: RocksDB's threads in the gunicorn master
-    # would be forked into every worker, which deadlocks or crashes them.
+    # Check (and build) in a child process: RocksDB's threads in the server's main
+    # process would be forked into every worker, which deadlocks or crashes them.
     checker = multiprocessing.get_context("spawn").Process(target=ensure_graph,
                                                            args=(settings,))
     checker.start()
     checker.join()
     if checker.exitcode != 0:
         raise SystemExit(f"no graph to serve in {settings.store} and the build failed")
-    _Gunicorn(settings, gunicorn_options(settings, host, port, workers, threads),
-              pool_config(settings)).run()
+
+    def load_app(_target: str):
+        # Runs in each worker after the fork: the store and the query pool are per process.
+        from dpgkg.web import create_app
+
+        return create_app(settings, pool_config(settings))
+
+    Granian("dpgkg.web:create_app", **server_options(settings, host, port, workers, threads)
+            ).serve(target_loader=load_app)
