@@ -40,11 +40,15 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from dpgkg.publish import formats
-from dpgkg.publish.sparql import QueryBusy, QueryError, QueryTimeout, serialize_result
+from dpgkg.publish.sparql import (QueryBusy, QueryError, QueryTimeout, serialize_result,
+                                  syntax_message)
+from dpgkg.store import StoreTimeout, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +168,6 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _answer(store, out: _Output, req: dict) -> None:
-    import pyoxigraph as ox
-
-    from dpgkg.publish.sparql import syntax_message
-    from dpgkg.store import StoreTimeout, StoreUnavailable
-
     def error(status: int, message: str) -> None:
         out.data.clear()
         out.frame(b"E", json.dumps({"status": status, "message": message}).encode())
@@ -204,7 +203,7 @@ def _answer(store, out: _Output, req: dict) -> None:
 
 
 def worker_main(argv: list[str]) -> None:
-    from dpgkg.store import StoreUnavailable, open_store
+    from dpgkg.store import open_store
 
     spec = argv[0]
     in_memory = "--in-memory" in argv
@@ -278,7 +277,7 @@ class Answer:
     """A query answer: its format and body chunks. `length` is known when it is complete."""
 
     format: formats.Format
-    body: Iterator[bytes]
+    body: Iterable[bytes]
     length: int | None
 
 
@@ -431,7 +430,7 @@ class QueryPool:
         request = json.dumps({"query": sparql, "default": default_graph_uris or [],
                               "named": named_graph_uris or [], "result_format": result_format,
                               "graph_format": graph_format}).encode()
-        spool = None
+        held = _Held(self.spool_memory)
         try:
             worker.send(request)
             worker.queries += 1
@@ -442,30 +441,25 @@ class QueryPool:
             info = json.loads(payload)
             name = info["format"]
             fmt = formats.RDF_FORMATS.get(name) or formats.RESULT_FORMATS[name]
-            spool = tempfile.SpooledTemporaryFile(max_size=self.spool_memory)  # noqa: SIM115 (closed by the stream)
-            held = 0
-            while held < self.hold_bytes:
+            while held.size < self.hold_bytes:
                 kind, payload = worker.reader.read(deadline)
                 if kind == b"D":
-                    spool.write(payload)
-                    held += len(payload)
+                    held.write(payload)
                 elif kind == b"Z":
                     self._release(worker)
-                    return Answer(fmt, _replay(spool), held)
+                    return Answer(fmt, held.body(), held.size)
                 elif kind == b"E":
                     self._release(worker)
-                    spool.close()
+                    held.close()
                     raise _query_error(payload)
         except Deadline:
             self._discard(worker)
-            if spool is not None:
-                spool.close()
+            held.close()
             raise QueryTimeout(f"the query did not finish within the {timeout:g} s limit "
                                "and was stopped; narrow it down or add a LIMIT") from None
         except (WorkerDied, OSError):
             self._discard(worker)
-            if spool is not None:
-                spool.close()
+            held.close()
             exc = QueryError("the query worker stopped unexpectedly (out of memory?)")
             exc.status = 500
             raise exc from None
@@ -473,16 +467,15 @@ class QueryPool:
             raise
         except BaseException:
             self._discard(worker)
-            if spool is not None:
-                spool.close()
+            held.close()
             raise
-        return Answer(fmt, self._stream(worker, spool, deadline, timeout), None)
+        return Answer(fmt, self._stream(worker, held, deadline, timeout), None)
 
-    def _stream(self, worker: _Worker, spool, deadline: float, timeout: float
+    def _stream(self, worker: _Worker, held: _Held, deadline: float, timeout: float
                 ) -> Iterator[bytes]:
         done = False
         try:
-            yield from _replay(spool)
+            yield from held.body()
             while True:
                 kind, payload = worker.reader.read(deadline)
                 if kind == b"D":
@@ -496,20 +489,52 @@ class QueryPool:
             raise QueryTimeout(f"the query passed the {timeout:g} s limit while its results "
                                "were being sent; the response was cut short") from None
         finally:
-            spool.close()
+            held.close()
             if done:
                 self._release(worker)
             else:  # timed out, failed, or the client went away mid-answer
                 self._discard(worker)
 
 
-def _replay(spool) -> Iterator[bytes]:
-    try:
-        spool.seek(0)
-        while chunk := spool.read(CHUNK):
-            yield chunk
-    finally:
-        spool.close()
+class _Held:
+    """Answer bytes held back: in memory up to `memory` bytes, then in a temporary file."""
+
+    def __init__(self, memory: int):
+        self.memory = memory
+        self.size = 0
+        self.buf = bytearray()
+        self.file = None
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.file is None and self.size > self.memory:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+            self.file.write(self.buf)
+            self.buf = bytearray()
+        if self.file is None:
+            self.buf += data
+        else:
+            self.file.write(data)
+
+    def body(self) -> Iterable[bytes]:
+        """What was held: one bytes object when in memory (the server sends it in one
+        write, where an iterator takes its slower streaming path), else file chunks."""
+        if self.file is None:
+            return [bytes(self.buf)] if self.buf else []
+        return self._replay()
+
+    def _replay(self) -> Iterator[bytes]:
+        try:
+            self.file.seek(0)
+            while chunk := self.file.read(CHUNK):
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        self.buf = bytearray()
 
 
 def _query_error(payload: bytes) -> QueryError:

@@ -174,8 +174,18 @@ def inspect_query(sparql: str) -> QueryInfo:
     return QueryInfo(form, services, from_graphs, from_named)
 
 
+# Every word that can make a query more than a read of the default dataset (an update,
+# SERVICE, FROM, BASE), looked for anywhere, even inside longer words, strings or
+# comments: a query without any of them cannot be refused, so it is not lexed at all.
+_MAY_MATTER = ("SERVICE", "FROM", "BASE", *sorted(UPDATE_KEYWORDS))
+
+
 def check_query(sparql: str, settings: Settings) -> QueryInfo:
-    """Refuse what this read-only endpoint will not run; the query form if readable."""
+    """Refuse what this read-only endpoint will not run; the query form if readable
+    (None when the query needs no lexing: then only the log would have used it)."""
+    upper = sparql.upper()
+    if not any(word in upper for word in _MAY_MATTER):
+        return QueryInfo(form=None, services=[])
     info = inspect_query(sparql)
     allowed = set(settings.service_allow_list)
     for endpoint in info.services:

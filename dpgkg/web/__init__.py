@@ -69,6 +69,10 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         app.register_blueprint(module.bp)
 
     init_cors(app)
+    if "sparql" in app.blueprints:
+        from dpgkg.web.sparql import FastPath
+
+        app.wsgi_app = FastPath(app, CORS_HEADERS)
 
     @app.route("/health")
     def health():

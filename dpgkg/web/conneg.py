@@ -6,6 +6,8 @@ resources, catalogue) negotiates the same way.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def _specificity(media_range: str, params: bool) -> int:
     if media_range == "*/*":
@@ -64,13 +66,19 @@ def _matches(media_range: str, offer: str) -> bool:
     return media_range == offer
 
 
-def negotiate(accept_header: str | None, offers: list[str]) -> str | None:
+def negotiate(accept_header: str | None, offers: list[str] | tuple[str, ...]) -> str | None:
     """The offer (a media type) the client prefers, or None if it accepts none of them.
 
     The first offer is the default for a missing header or ``*/*``. Each offer takes
     the q of the most specific range matching it (RFC 9110 12.5.1); ties go to the
     range the client wrote first, then to the server's order.
     """
+    return _negotiate(accept_header, tuple(offers))
+
+
+# Clients send a handful of distinct Accept headers; bounded, so odd ones cannot grow it.
+@lru_cache(maxsize=512)
+def _negotiate(accept_header: str | None, offers: tuple[str, ...]) -> str | None:
     if not offers:
         return None
     if accept_header is None or not accept_header.strip():
