@@ -198,7 +198,7 @@ def build(settings: Settings, progress: Progress | None = None,
     if publish:
         with step("publish"):  # dumps, VoID counts, change feed of the version just served
             try:
-                after_build(settings, report)
+                after_build(settings, report, writer.committed)
             except Exception as exc:  # noqa: BLE001 -- the new graph is served already: warn
                 report.problems.append(Problem(source="publish", severity="warning",
                                                message=f"dumps not written: {exc}"))

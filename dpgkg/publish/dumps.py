@@ -94,25 +94,37 @@ def _sha256(path: Path) -> str:
 
 
 def write_dumps(store: ox.Store, out_dir: str | os.PathLike) -> list[DumpInfo]:
-    """Write every dump of `store` (a pyoxigraph store) into `out_dir`."""
+    """Write every dump of `store` (a pyoxigraph store) into `out_dir`.
+
+    The union graph is computed once (its DISTINCT is the costly part) into plain
+    N-Triples, which the gzipped dump compresses and the Turtle dump re-reads.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    union_nt = out / "union.nt.tmp"
+    ox.serialize(_union_triples(store), str(union_nt), format=ox.RdfFormat.N_TRIPLES)
     infos = []
-    for fmt in DUMP_FORMATS.values():
-        path = out / fmt.name
-        tmp = path.with_name(path.name + ".tmp")
-        prefixes = {} if fmt.rdf in (ox.RdfFormat.N_TRIPLES,) else {
-            "prefixes": CATALOGUE_PREFIXES}
-        if fmt.quads:
-            store.dump(str(tmp), format=fmt.rdf, **prefixes)
-        elif fmt.gzipped:
-            # mtime=0 so the same graph gives the same bytes (and checksum)
-            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                ox.serialize(_union_triples(store), gz, format=fmt.rdf)
-        else:
-            ox.serialize(_union_triples(store), str(tmp), format=fmt.rdf, **prefixes)
-        os.replace(tmp, path)
-        infos.append(DumpInfo(path, _media_type(fmt), path.stat().st_size, _sha256(path)))
+    try:
+        for fmt in DUMP_FORMATS.values():
+            path = out / fmt.name
+            tmp = path.with_name(path.name + ".tmp")
+            prefixes = {"prefixes": CATALOGUE_PREFIXES}
+            if fmt.quads:
+                store.dump(str(tmp), format=fmt.rdf, **prefixes)
+            elif fmt.gzipped:
+                # mtime=0 so the same graph gives the same bytes (and checksum); level 6
+                # compresses within 3% of 9 in half the time.
+                with open(union_nt, "rb") as src, open(tmp, "wb") as raw, \
+                        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as gz:
+                    while block := src.read(1 << 20):
+                        gz.write(block)
+            else:
+                ox.serialize(ox.parse(path=str(union_nt), format=ox.RdfFormat.N_TRIPLES),
+                             str(tmp), format=fmt.rdf, **prefixes)
+            os.replace(tmp, path)
+            infos.append(DumpInfo(path, _media_type(fmt), path.stat().st_size, _sha256(path)))
+    finally:
+        union_nt.unlink(missing_ok=True)
     (out / "dumps.json").write_text(json.dumps([i.to_json() for i in infos], indent=1))
     return infos
 
@@ -179,23 +191,25 @@ def _prune(root: Path, keep_version: str) -> None:
             (root / old / name).unlink(missing_ok=True)
 
 
-def after_build(settings, report) -> list[DumpInfo]:
-    """Called by the build after a successful swap: dumps + change feed of `report.version`."""
-    from dpgkg.store import open_store
+def after_build(settings, report, committed: ox.Store | None = None) -> list[DumpInfo]:
+    """Called by the build after a successful swap: dumps + change feed of `report.version`.
 
+    `committed`: the version just swapped in, as the in-memory store the build staged
+    it in (about ten times faster to read than the store on disk); else it is opened.
+    """
     root = dumps_root(settings.store)
     if root is None or not report.version:
         return []
-    store = open_store(settings.store)
-    try:
-        ox_store = store.oxigraph()
-    except AttributeError:  # a remote store: nothing local to dump
-        return []
+    if committed is None:
+        from dpgkg.store import open_store
+
+        committed = open_store(settings.store).oxigraph()
     built_at = None
-    rows = store.select("SELECT (MAX(?t) AS ?t) { ?b <http://www.w3.org/ns/prov#endedAtTime> ?t }")
-    if rows and "t" in rows[0]:
+    rows = list(committed.query(
+        "SELECT (MAX(?t) AS ?t) { GRAPH ?g { ?b <http://www.w3.org/ns/prov#endedAtTime> ?t } }"))
+    if rows and rows[0]["t"] is not None:
         built_at = rows[0]["t"].value
-    entry = publish_version(ox_store, root, report.version, built_at)
+    entry = publish_version(committed, root, report.version, built_at)
     if hasattr(report, "extra"):
         report.extra["changes"] = {k: len(entry[k]) for k in ("added", "changed", "removed")}
     return read_dumps(root, report.version)

@@ -49,6 +49,10 @@ class Store(ABC):
 class StoreWriter(ABC):
     """Loads one new version of the graph; `commit` swaps it in, `abort` throws it away."""
 
+    #: After `commit`, the committed version as an in-memory pyoxigraph store, when the
+    #: writer staged it in memory: dumps are written from it instead of reading it back.
+    committed = None
+
     @abstractmethod
     def add_graph(self, graph: NamedNode, triples: Iterable) -> None:
         """Add triples (pyoxigraph Triples) into named graph `graph`."""

@@ -465,7 +465,7 @@ class RemoteWriter(StoreWriter):
             raise RuntimeError("writer already committed or aborted")
         self.remote.publish(self.store, self.version_id)
         self._done = True
-        self.store = ox.Store()
+        self.committed, self.store = self.store, ox.Store()
         return self.version_id
 
     def abort(self) -> None:
