@@ -479,7 +479,8 @@ class _ParamSet(set):
 
 
 def _speed_up_pyshacl() -> None:
-    """pySHACL looks each shape predicate up in a *list* of ~40 constraint parameters,
+    """Two patches of pySHACL (kept in this function; a pySHACL upgrade may need them
+    revisited). First, pySHACL looks each shape predicate up in a *list* of ~40 constraint parameters,
     for every shape evaluation (nested sh:node/sh:or/sh:not shapes are evaluated once
     per value node): a third of the run time is rdflib term comparisons. Giving it the
     same parameters as a set (its module-level cache, filled on first use) removes that
@@ -487,10 +488,21 @@ def _speed_up_pyshacl() -> None:
     import pyshacl.shape as shape_module
     from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
 
+    from pyshacl.constraints.constraint_component import ConstraintComponent
+
     params = getattr(shape_module, "CONSTRAINT_PARAMS", (None, None))[0]
     if not isinstance(params, _ParamSet):
         shape_module.CONSTRAINT_PARAMS = (_ParamSet(ALL_CONSTRAINT_PARAMETERS),
                                           CONSTRAINT_PARAMETERS_MAP)
+    # pySHACL also writes a text description of every result it makes, including the
+    # many that sh:not and sh:or make and throw away (a "No" to a condition): a tenth
+    # of the time. Only its text report shows them; the results are read from the report
+    # graph here, which does not carry them.
+    ConstraintComponent.make_v_result_description = _no_description
+
+
+def _no_description(self, *args, **kwargs) -> str:
+    return ""
 
 
 _ENGINES: dict[tuple, Engine] = {}
