@@ -102,3 +102,22 @@ def test_reader_sees_old_or_new_graph_never_a_mix(tmp_path):
     assert [r["o"].value for r in store.select("SELECT ?o { ?s ?p ?o }")] == ["old"]
     w.commit()
     assert [r["o"].value for r in store.select("SELECT ?o { ?s ?p ?o }")] == ["new"]
+
+
+def test_commit_removes_what_an_interrupted_commit_left(tmp_path):
+    import pyoxigraph as ox
+
+    store = open_store(str(tmp_path / "s"))
+    t = [ox.Triple(ox.NamedNode("urn:a"), ox.NamedNode("urn:p"), ox.Literal("x"))]
+    versions = tmp_path / "s" / "versions"
+    with store.writer() as w:
+        w.add_graph(ox.NamedNode("urn:g"), t)
+        first = w.commit()
+    # A build killed while writing its version directory leaves it behind, unserved.
+    stray = versions / "00000000T000000000000Z"
+    ox.Store(str(stray)).flush()
+    with store.writer() as w:
+        w.add_graph(ox.NamedNode("urn:g"), t)
+        second = w.commit()
+    # The served version and the one before it stay; the stray goes.
+    assert sorted(p.name for p in versions.iterdir()) == [first, second]
