@@ -487,7 +487,6 @@ def _speed_up_pyshacl() -> None:
     cost without changing what is validated."""
     import pyshacl.shape as shape_module
     from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
-
     from pyshacl.constraints.constraint_component import ConstraintComponent
 
     params = getattr(shape_module, "CONSTRAINT_PARAMS", (None, None))[0]

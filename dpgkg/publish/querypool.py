@@ -46,8 +46,13 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from dpgkg.publish import formats
-from dpgkg.publish.sparql import (QueryBusy, QueryError, QueryTimeout, serialize_result,
-                                  syntax_message)
+from dpgkg.publish.sparql import (
+    QueryBusy,
+    QueryError,
+    QueryTimeout,
+    serialize_result,
+    syntax_message,
+)
 from dpgkg.store import StoreTimeout, StoreUnavailable
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,6 @@ import pyoxigraph as ox
 from dpgkg.store.base import Store, StoreUnavailable, StoreWriter
 
 
-
 def _new_version_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
