@@ -4,9 +4,11 @@ SPARQL client, logs, and the pieces serve() is made of."""
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import rdflib
@@ -191,6 +193,58 @@ def test_logs_carry_no_query_text_results_or_client_address(mini_settings):
 
 
 # The pieces ---------------------------------------------------------------------------
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def _running(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_no_process_outlives_the_server(mini_settings, sig):
+    """Workers, their query processes and the validation process all end with the
+    server: on SIGTERM by shutting down, on SIGKILL because each dies with its parent
+    (an orphaned worker would go on answering on the port, unsupervised)."""
+    record = {"name": "X", "description": "y", "stage": "nominee"}
+    with live_server(mini_settings, workers=2) as url:
+        assert requests.post(url + "/validate", json=record, timeout=60).status_code in (200,
+                                                                                       422)
+        assert requests.get(url + "/sparql", params={"query": "ASK {}"},
+                            timeout=10).status_code == 200
+        proc = live_server.proc
+        tree = _descendants(proc.pid)
+        assert len(tree) >= 2 * 3  # two workers, each with query processes
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        end = time.monotonic() + 30
+        while _running(tree) and time.monotonic() < end:
+            time.sleep(0.2)
+        assert _running(tree) == set()
+
 
 def test_server_runs_threaded_wsgi_workers_and_logs_no_query_strings():
     from granian.constants import Interfaces

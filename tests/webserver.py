@@ -88,6 +88,7 @@ def live_server(settings: Settings, *, workers: int = 1, query_workers: int = 2,
         proc = subprocess.Popen(cmd, env=full_env, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
+    live_server.proc = proc  # for tests that signal the server themselves
     try:
         _wait_healthy(url, proc, log)
         yield url

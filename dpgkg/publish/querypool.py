@@ -152,14 +152,21 @@ class _Output:
             view = view[n:]
 
 
-def _die_with_parent(parent: int) -> None:
-    # The worker must not outlive the web process that owns it, even mid-query.
-    try:
-        import ctypes
+def die_with_parent(parent: int, *, at_once: bool = True) -> None:
+    """End this process when `parent` ends, even if it is killed and this one is busy
+    (a query process mid-query, a server worker mid-request).
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+    `at_once` asks the kernel for a SIGKILL at the parent's death, which it sends when
+    the parent's *thread* that started this process ends: only for processes started
+    by a long-lived thread. Otherwise a watcher notices within a second.
+    """
+    if at_once:
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PDEATHSIG
+        except OSError:
+            pass
 
     def watch():
         while True:
@@ -213,7 +220,7 @@ def worker_main(argv: list[str]) -> None:
     spec = argv[0]
     in_memory = "--in-memory" in argv
     if "--parent" in argv:
-        _die_with_parent(int(argv[argv.index("--parent") + 1]))
+        die_with_parent(int(argv[argv.index("--parent") + 1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
     sys.stdout = sys.stderr  # nothing but frames on the pipe

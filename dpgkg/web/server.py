@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.util
+import os
 
 from dpgkg.config import Settings
 from dpgkg.store import StoreUnavailable, open_store
@@ -55,6 +57,18 @@ def server_options(settings: Settings, host: str, port: int, workers: int,
     }
 
 
+def close_app(app) -> None:
+    """A server worker's end: its query and validation processes, then the store (RocksDB
+    handles freed during interpreter shutdown can crash)."""
+    from dpgkg.web import validate
+
+    pool = app.extensions.get("dpgkg_querypool")
+    if pool is not None:
+        pool.close()
+    validate.shutdown()
+    app.extensions["dpgkg_store"].close()
+
+
 def ensure_graph(settings: Settings) -> None:
     """Build the graph when the store holds none yet (in a child process, see `serve`)."""
     try:
@@ -84,11 +98,21 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers
     if checker.exitcode != 0:
         raise SystemExit(f"no graph to serve in {settings.store} and the build failed")
 
+    main_pid = os.getpid()
+
     def load_app(_target: str):
-        # Runs in each worker after the fork: the store and the query pool are per process.
+        # Runs in each worker after the fork: the store and the query pool are per
+        # process. A worker must not outlive a killed main process: it would keep
+        # answering on the shared socket, unsupervised.
+        from dpgkg.publish.querypool import die_with_parent
         from dpgkg.web import create_app
 
-        return create_app(settings, pool_config(settings))
+        die_with_parent(main_pid)
+        app = create_app(settings, pool_config(settings))
+        # Run before multiprocessing's exit handler, which would otherwise wait forever
+        # for the validation process to end.
+        multiprocessing.util.Finalize(None, close_app, args=(app,), exitpriority=10)
+        return app
 
     Granian("dpgkg.web:create_app", **server_options(settings, host, port, workers, threads)
             ).serve(target_loader=load_app)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,6 +32,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from dpgkg import validation as v
 from dpgkg.config import SHAPES_DIR
+from dpgkg.publish.querypool import die_with_parent
 from dpgkg.web import common
 from dpgkg.web.errors import abort_with
 
@@ -138,7 +140,12 @@ def _executor() -> ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            # Started by whichever request thread comes first: the process watches for
+            # its parent's death itself, not by the kernel's thread-bound signal.
+            _pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=functools.partial(die_with_parent, at_once=False),
+                initargs=(os.getpid(),))
             _pool.submit(_warm, _settings())
         return _pool
 
@@ -152,6 +159,13 @@ def _discard(pool: ProcessPoolExecutor) -> None:
     for proc in list(getattr(pool, "_processes", {}).values()):
         proc.kill()
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown() -> None:
+    """End the validation process, if one was started (the server worker is exiting)."""
+    pool = _pool
+    if pool is not None:
+        _discard(pool)
 
 
 def _validate(data: bytes, kind: str, source: str, record_id: str | None,
