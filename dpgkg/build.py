@@ -153,6 +153,38 @@ def build(settings: Settings, progress: Progress | None = None,
                                                   and g.subject is not None))
     report.graphs = len(harvested.graphs)
 
+    # Validation needs only the harvested records: its worker processes start now (forked
+    # before the store is opened) and work while the graph is loaded and inferred.
+    validation = None
+    if validate:
+        try:
+            from dpgkg.validation import start_store_validation
+        except ImportError:  # shapes not there yet
+            start_store_validation = None
+        if start_store_validation is not None:
+            advance = progress("records validated", report.records) if progress else None
+            validation = start_store_validation(harvested, settings, progress=advance)
+    try:
+        committed = _load_and_swap(settings, report, harvested, ctx, step, validation)
+    finally:
+        if validation is not None:
+            validation.cancel()
+    if publish:
+        with step("publish"):  # dumps, VoID counts, change feed of the version just served
+            try:
+                after_build(settings, report, committed)
+            except Exception as exc:  # noqa: BLE001 -- the new graph is served already: warn
+                report.problems.append(Problem(source="publish", severity="warning",
+                                               message=f"dumps not written: {exc}"))
+    report.timings["total"] = time.perf_counter() - t0
+    return report
+
+
+def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: HarvestContext,
+                   step, validation) -> ox.Store | None:
+    """Load, infer, add the validation results, describe the build and swap it in;
+    returns the committed version as the writer staged it in memory."""
+    iris = ctx.iris
     store = open_store(settings.store, settings=settings)
     with store.writer() as writer:
         with step("load"):
@@ -169,16 +201,9 @@ def build(settings: Settings, progress: Progress | None = None,
             report.inferred = reasoning.materialise(
                 writer.query, lambda ts: writer.add_graph(inferred_graph, ts), rules)
 
-        if validate:
-            with step("validate"):
-                try:
-                    from dpgkg.validation import validate_store_records
-                except ImportError:  # shapes not there yet
-                    validate_store_records = None
-                if validate_store_records is not None:
-                    advance = progress("records validated", report.records) if progress else None
-                    report.extra["validation"] = validate_store_records(
-                        writer, harvested, settings, progress=advance)
+        if validation is not None:
+            with step("validate"):  # what is left of it: it started after the harvest
+                report.extra["validation"] = validation.finish(writer)
 
         with step("describe"):
             build_iri = iris.build(writer.version_id)
@@ -195,12 +220,4 @@ def build(settings: Settings, progress: Progress | None = None,
 
         with step("swap"):
             report.version = writer.commit()
-    if publish:
-        with step("publish"):  # dumps, VoID counts, change feed of the version just served
-            try:
-                after_build(settings, report, writer.committed)
-            except Exception as exc:  # noqa: BLE001 -- the new graph is served already: warn
-                report.problems.append(Problem(source="publish", severity="warning",
-                                               message=f"dumps not written: {exc}"))
-    report.timings["total"] = time.perf_counter() - t0
-    return report
+    return writer.committed

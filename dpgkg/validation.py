@@ -842,36 +842,82 @@ def validate_many(items: list, eng: Engine, workers: int | None = None, batch: i
     processes (fork) when there are enough of them to pay for it. `items` are jobs, or
     anything `prepare(item, engine)` turns into one (then that work is parallel too).
     `progress(n)` is called with the number of records each finished batch held."""
+    return start_many(items, eng, workers, batch, keep_report, prepare, progress).result()
+
+
+class Running:
+    """Validation started by :func:`start_many`: `result()` waits for the outcomes,
+    `cancel()` ends the worker processes."""
+
+    def __init__(self, run, cancel=lambda: None):
+        self._run, self._cancel = run, cancel
+
+    def result(self) -> list[Outcome]:
+        return self._run()
+
+    def cancel(self) -> None:
+        self._cancel()
+
+
+def start_many(items: list, eng: Engine, workers: int | None = None, batch: int = 48,
+               keep_report: bool = False, prepare=None, progress=None) -> Running:
+    """:func:`validate_many`, started: with worker processes, they are forked now (so a
+    caller can start them before it opens anything that must not be forked, such as a
+    store) and fed from a thread while the caller goes on."""
     tick = progress or (lambda n: None)
     if not items:
-        return []
+        return Running(list)
     eng.shapes_graph()           # build the shapes before forking
     chunks = [items[i:i + batch] for i in range(0, len(items), batch)]
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(items) >= 4 * batch else 1
     if workers <= 1 or len(chunks) == 1 or keep_report:
-        out = []
-        for c in chunks:
-            out += _prepare_and_validate(c, eng, prepare, keep_report)
-            tick(len(c))
-        return out
+        def serial() -> list[Outcome]:
+            out = []
+            for c in chunks:
+                out += _prepare_and_validate(c, eng, prepare, keep_report)
+                tick(len(c))
+            return out
+        return Running(serial)
     import multiprocessing as mp
+    import threading
 
     _POOL.update(chunks=chunks, engine=eng, prepare=prepare)
-    try:
-        # The workers take the default SIGTERM: the pool ends them with it, and the
-        # CLI's handler (which unwinds the build) is not theirs to run.
-        with mp.get_context("fork").Pool(workers, initializer=signal.signal,
-                                         initargs=(signal.SIGTERM, signal.SIG_DFL)) as pool:
-            parts = []
+    # The workers take the default SIGTERM: the pool ends them with it, and the CLI's
+    # handler (which unwinds the build) is not theirs to run.
+    pool = mp.get_context("fork").Pool(workers, initializer=signal.signal,
+                                       initargs=(signal.SIGTERM, signal.SIG_DFL))
+    parts: list = []
+    failed: list[BaseException] = []
+
+    def feed() -> None:
+        try:
             for i, part in enumerate(pool.imap(_pool_run, range(len(chunks)), chunksize=1)):
                 parts.append(part)
                 tick(len(chunks[i]))
-    finally:
+        except BaseException as exc:  # noqa: BLE001 - handed to result()
+            failed.append(exc)
+
+    feeder = threading.Thread(target=feed, name="validation-feed", daemon=True)
+    feeder.start()
+
+    def result() -> list[Outcome]:
+        try:
+            feeder.join()
+        finally:
+            cancel()
+        if failed:
+            raise failed[0]
+        return [Outcome(source=src, indicators=ind, subject=subj,
+                        error=InputError(*err) if err else None)
+                for part in parts for src, ind, subj, err in part]
+
+    def cancel() -> None:
+        pool.terminate()
+        pool.join()
         _POOL.clear()
-    return [Outcome(source=src, indicators=ind, subject=subj,
-                    error=InputError(*err) if err else None)
-            for part in parts for src, ind, subj, err in part]
+
+    return Running(result, cancel)
 
 
 def _prepare_registry_file(rf, eng: Engine) -> _Job:
@@ -1162,10 +1208,27 @@ def validate_store_records(writer, harvested, settings: Settings, progress=None)
     graph: per record and indicator a ``dpg:ValidationResult`` with
     ``dpg:validatedRecord``, ``dpg:indicator``, ``dpg:status`` and ``dpg:message``.
     Returns counts per indicator and status (and the records failing any indicator)."""
-    from dpgkg.iris import IRIs
-    from dpgkg.rdf import DCT, PROV, lit
+    return start_store_validation(harvested, settings, progress).finish(writer)
 
-    iris = IRIs(settings.base_iri)
+
+@dataclass
+class StoreValidation:
+    """The build's validation, running: `finish(writer)` waits for it and writes the
+    results (see :func:`validate_store_records`); `cancel()` stops it."""
+
+    running: Running
+    settings: Settings
+
+    def finish(self, writer) -> dict:
+        return _write_results(writer, self.running.result(), self.settings)
+
+    def cancel(self) -> None:
+        self.running.cancel()
+
+
+def start_store_validation(harvested, settings: Settings, progress=None) -> StoreValidation:
+    """Start validating the harvested records (worker processes forked now, fed from a
+    thread), so the build can load and infer meanwhile."""
     reference = []
     goals = []
     for hg in harvested.graphs:
@@ -1191,7 +1254,14 @@ def validate_store_records(writer, harvested, settings: Settings, progress=None)
             for hg in harvested.graphs
             if hg.subject is not None and hg.key.startswith(
                 ("nominees/", "archive/", "excluded-nominees/"))]
-    outcomes = validate_many(jobs, eng, progress=progress)
+    return StoreValidation(start_many(jobs, eng, progress=progress), settings)
+
+
+def _write_results(writer, outcomes: list[Outcome], settings: Settings) -> dict:
+    from dpgkg.iris import IRIs
+    from dpgkg.rdf import DCT, PROV, lit
+
+    iris = IRIs(settings.base_iri)
     graph = iris.validation_graph()
     triples: list[ox.Triple] = [
         ox.Triple(graph, RDF.type, PROV.Entity),
