@@ -11,7 +11,8 @@ Layout, beside the store versions::
     <store>/dumps/<version>/changes.json    what changed since the previous build
     <store>/dumps/<version>/void.json       the VoID counts of the graph
 
-`after_build(settings, report)` writes all of it; the build calls it after the swap.
+`after_build(settings, report, committed)` writes all of it; the build calls it after the
+swap, with the version it staged in memory.
 """
 
 from __future__ import annotations

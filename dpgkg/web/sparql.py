@@ -24,12 +24,11 @@ import urllib.parse
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
-from werkzeug.exceptions import HTTPException
 
 from dpgkg.config import Settings
 from dpgkg.publish import formats
 from dpgkg.publish.querypool import Answer, QueryPool
-from dpgkg.publish.sparql import QueryError, check_query, dataset_args
+from dpgkg.publish.sparql import check_query, dataset_args
 from dpgkg.web.conneg import negotiate
 from dpgkg.web.errors import abort_with
 
@@ -85,6 +84,7 @@ def start_pool(app) -> QueryPool:
 # Reading the request -----------------------------------------------------------
 
 OTHER_PARAMETERS = ("default-graph-uri", "named-graph-uri", "format", "output")
+
 
 def _params() -> tuple[list[str], list[str], dict[str, list[str]]]:
     """(queries, updates, other parameters) from the URL and a form or direct body."""
@@ -231,7 +231,7 @@ class FastPath:
         other = {k: params.get(k, []) for k in OTHER_PARAMETERS}
         try:
             answer = _run(self.app, queries[0], other, environ.get("HTTP_ACCEPT"))
-        except (QueryError, HTTPException) as exc:
+        except Exception as exc:  # noqa: BLE001 - rendered by the app's error handlers
             environ[FAST_PATH_ERROR] = exc
             return self.next(environ, start_response)
         start_response("200 OK", _answer_headers(answer) + self.cors)
