@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pyoxigraph as ox
 import pytest
 
+from dpgkg.config import Settings
 from dpgkg.publish.catalogue import count_void_statistics
 from dpgkg.publish.dumps import (
     DUMP_FORMATS,
@@ -106,3 +107,14 @@ def test_full_dumps_round_trip_without_contact_data(full_settings, tmp_path):
             data = gzip.decompress(data)
         found = EMAIL.findall(data)
         assert not found, (info.path.name, found[:5])
+
+
+@pytest.mark.parametrize("spec", ["oxigraph+http://127.0.0.1:7878", "virtuoso+http://h:8890",
+                                  "sparql+https://example.org/sparql?update=u", "http://h/s"])
+def test_no_local_dumps_for_a_remote_store(spec, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert dumps_root(spec) is None
+    staged = ox.Store()
+    assert after_build(Settings(store=spec), SimpleNamespace(version="v1", extra={}),
+                       staged) == []
+    assert list(tmp_path.iterdir()) == []

@@ -30,6 +30,7 @@ import pyoxigraph as ox
 
 from dpgkg.publish.catalogue import CATALOGUE_PREFIXES, FORMATS, count_void_statistics
 from dpgkg.publish.changes import changes_document, record_hashes
+from dpgkg.store import is_remote, open_store
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def _write_union_dumps(store: ox.Store, out: Path) -> dict[str, Path]:
 
 def dumps_root(store_spec: str) -> Path | None:
     """Where dumps live for a store setting: beside an embedded store, else nowhere."""
-    if store_spec.startswith(("http://", "https://")):
+    if is_remote(store_spec):
         return None
     return Path(store_spec) / "dumps"
 
@@ -231,8 +232,6 @@ def after_build(settings, report, committed: ox.Store | None = None) -> list[Dum
     if root is None or not report.version:
         return []
     if committed is None:
-        from dpgkg.store import open_store
-
         committed = open_store(settings.store).oxigraph()
     built_at = None
     rows = list(committed.query(
