@@ -480,11 +480,11 @@ class _ParamSet(set):
 
 def _speed_up_pyshacl() -> None:
     """Two patches of pySHACL (kept in this function; a pySHACL upgrade may need them
-    revisited). First, pySHACL looks each shape predicate up in a *list* of ~40 constraint parameters,
-    for every shape evaluation (nested sh:node/sh:or/sh:not shapes are evaluated once
-    per value node): a third of the run time is rdflib term comparisons. Giving it the
-    same parameters as a set (its module-level cache, filled on first use) removes that
-    cost without changing what is validated."""
+    revisited). First, pySHACL looks each shape predicate up in a *list* of ~40
+    constraint parameters, for every shape evaluation (nested sh:node/sh:or/sh:not
+    shapes are evaluated once per value node): a third of the run time is rdflib term
+    comparisons. Giving it the same parameters as a set (its module-level cache, filled
+    on first use) removes that cost without changing what is validated."""
     import pyshacl.shape as shape_module
     from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
     from pyshacl.constraints.constraint_component import ConstraintComponent
