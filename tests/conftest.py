@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,7 @@ def unpack_tree(spec: Path) -> Path:
     """A directory made from a JSON file {relative path: text} (a hand-written tree kept
     as one file, so no registry-like paths are committed)."""
     root = Path(tempfile.mkdtemp(prefix=f"dpgkg-{spec.stem}-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     for rel, text in json.loads(spec.read_text()).items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
