@@ -49,6 +49,9 @@ def server_options(settings: Settings, host: str, port: int, workers: int,
         "port": port,
         "interface": Interfaces.WSGI,
         "workers": workers,
+        "websockets": False,  # a WSGI app has none (Granian logs that at every start)
+        # More threads than cores on purpose (Granian warns at start-up): a thread mostly
+        # waits for its query process, and a runaway query must not hold the last one.
         "blocking_threads": threads or settings.threads,
         # A worker that dies (out of memory, say) is replaced.
         "respawn_failed_workers": True,
