@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_build import SHARED, build_once, make_copies
 from bench_sparql import Client, free_port, geomean, query_mix, throughput, wait_http
 
+from dpgkg.store.embedded import named_quads
 from tests.stores import VIRTUOSO_PASSWORD, VIRTUOSO_USER, OxigraphServer, VirtuosoServer
 
 RESULTS = ROOT / "bench" / "results"
@@ -232,7 +233,8 @@ def run_scale(scale: int, stores: list[str], tmp: Path, args, log: Path) -> dict
         oxi_dir = tmp / f"oxi-peer-{scale}x"
         if "embedded" in specs:
             nq = tmp / f"all-{scale}x.nq"
-            first.oxigraph().dump(str(nq), format=ox.RdfFormat.N_QUADS)
+            # the named graphs, without the merge dpgkg keeps in the default graph
+            ox.serialize(named_quads(first.oxigraph()), str(nq), format=ox.RdfFormat.N_QUADS)
             load_from = nq
         else:
             load_from = nt

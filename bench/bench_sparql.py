@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from dpgkg.publish.examples import EXAMPLES
 from dpgkg.rdf import sparql_prefixes
+from dpgkg.store.embedded import named_quads
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -151,7 +152,7 @@ def main() -> None:
         import pyoxigraph
 
         nq, nt = tmp / "all.nq", tmp / "all.nt"
-        ox.dump(str(nq), format=pyoxigraph.RdfFormat.N_QUADS)
+        pyoxigraph.serialize(named_quads(ox), str(nq), format=pyoxigraph.RdfFormat.N_QUADS)
         with open(nt, "wb") as f:
             f.write(pyoxigraph.serialize(ox.query(
                 "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"),

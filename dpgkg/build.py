@@ -25,6 +25,7 @@ from dpgkg.publish.dumps import after_build
 from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PROV, RDF, SHAPES_IRI, XSD, lit, parse_into
 from dpgkg.sources import locate, read_bytes
 from dpgkg.store import open_store
+from dpgkg.store.base import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -165,14 +166,14 @@ def build(settings: Settings, progress: Progress | None = None,
             advance = progress("records validated", report.records) if progress else None
             validation = start_store_validation(harvested, settings, progress=advance)
     try:
-        committed = _load_and_swap(settings, report, harvested, ctx, step, validation)
+        writer = _load_and_swap(settings, report, harvested, ctx, step, validation)
     finally:
         if validation is not None:
             validation.cancel()
     if publish:
         with step("publish"):  # dumps, VoID counts, change feed of the version just served
             try:
-                after_build(settings, report, committed)
+                after_build(settings, report, writer.committed, writer.merged_nt)
             except Exception as exc:  # noqa: BLE001 -- the new graph is served already: warn
                 report.problems.append(Problem(source="publish", severity="warning",
                                                message=f"dumps not written: {exc}"))
@@ -181,9 +182,9 @@ def build(settings: Settings, progress: Progress | None = None,
 
 
 def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: HarvestContext,
-                   step, validation) -> ox.Store | None:
+                   step, validation) -> StoreWriter:
     """Load, infer, add the validation results, describe the build and swap it in;
-    returns the committed version as the writer staged it in memory."""
+    returns the writer, which holds the committed version as it staged it in memory."""
     iris = ctx.iris
     store = open_store(settings.store, settings=settings)
     with store.writer() as writer:
@@ -220,4 +221,4 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
 
         with step("swap"):
             report.version = writer.commit()
-    return writer.committed
+    return writer

@@ -121,3 +121,37 @@ def test_commit_removes_what_an_interrupted_commit_left(tmp_path):
         second = w.commit()
     # The served version and the one before it stay; the stray goes.
     assert sorted(p.name for p in versions.iterdir()) == [first, second]
+
+
+def test_default_graph_is_the_merge_each_triple_once(tmp_path):
+    """A triple in several graphs (an organisation named by many records) is one triple
+    of the default graph: Oxigraph's union would give it once per graph, inflating
+    counts and multiplying joins. A version stored without its merge is still read."""
+    import pyoxigraph as ox
+
+    store = open_store(str(tmp_path / "s"))
+    org, name = ox.NamedNode("urn:org"), ox.NamedNode("urn:name")
+    with store.writer() as w:
+        for i in range(3):
+            rec = ox.NamedNode(f"urn:rec{i}")
+            w.add_graph(ox.NamedNode(f"urn:g{i}"), [
+                ox.Triple(rec, ox.NamedNode("urn:ownedBy"), org),
+                ox.Triple(org, name, ox.Literal("UNICEF"))])
+        w.commit()
+    join = "SELECT (COUNT(*) AS ?n) { ?r <urn:ownedBy> ?o . ?o <urn:name> ?name }"
+    count = lambda q: int(store.select(q)[0]["n"].value)
+    assert count("SELECT (COUNT(*) AS ?n) { <urn:org> <urn:name> ?name }") == 1
+    assert count(join) == 3
+    assert count("SELECT (COUNT(*) AS ?n) { GRAPH ?g { <urn:org> <urn:name> ?name } }") == 3
+    assert {r["g"].value for r in store.select("SELECT DISTINCT ?g { GRAPH ?g { } }")} \
+        == {"urn:g0", "urn:g1", "urn:g2"}
+
+    # A version written before the merge was stored: queried as the union, as then.
+    version = tmp_path / "s" / "versions" / store.version()
+    store.close()
+    old = ox.Store(str(version))
+    old.clear_graph(ox.DefaultGraph())
+    old.flush()
+    del old
+    assert count(join) == 9
+    assert count("SELECT (COUNT(*) AS ?n) { <urn:org> <urn:name> ?name }") == 3

@@ -21,12 +21,14 @@ from dpgkg.publish.dumps import (
     write_dumps,
 )
 from dpgkg.store import open_store
+from dpgkg.store.embedded import named_quads
 from tests.conftest import load_fixture_store
 from tests.test_catalogue import EMAIL, make_catalogue_app
 
 
 def quads_of(store: ox.Store) -> set[ox.Quad]:
-    return set(store.quads_for_pattern(None, None, None, None))
+    """The named graphs' quads (a built store also holds their merge as its default graph)."""
+    return set(named_quads(store))
 
 
 def triples_of(store: ox.Store) -> set[tuple]:

@@ -31,6 +31,7 @@ import pyoxigraph as ox
 from dpgkg.publish.catalogue import CATALOGUE_PREFIXES, FORMATS, count_void_statistics
 from dpgkg.publish.changes import changes_document, record_hashes
 from dpgkg.store import is_remote, open_store
+from dpgkg.store.embedded import MERGE_QUERY, has_merge, named_quads
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +83,6 @@ def _media_type(fmt: DumpFormat) -> str:
     return "application/gzip" if fmt.gzipped else FORMATS[fmt.format_ext].media_type
 
 
-def _union_triples(store: ox.Store):
-    """Each distinct triple of all the graphs once: a CONSTRUCT gives a graph, a set
-    (Oxigraph drops repeats itself, a third faster than a DISTINCT subquery)."""
-    return store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -96,17 +91,20 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_dumps(store: ox.Store, out_dir: str | os.PathLike) -> list[DumpInfo]:
+def write_dumps(store: ox.Store, out_dir: str | os.PathLike, merged_nt: bytes | None = None
+                ) -> list[DumpInfo]:
     """Write every dump of `store` (a pyoxigraph store) into `out_dir`.
 
-    The union graph is computed once into plain N-Triples, which the gzipped dump
-    compresses and the Turtle dump re-reads; meanwhile a second thread writes the
-    quad dumps (pyoxigraph and zlib release the GIL while they work).
+    The quad dumps hold the named graphs, the triple dumps their merge: `merged_nt` as
+    the build wrote it, else the default graph of a store that holds it, else computed.
+    The merge is written once as plain N-Triples, which the gzipped dump compresses
+    and the Turtle dump re-reads; meanwhile a second thread writes the quad dumps
+    (pyoxigraph and zlib release the GIL while they work).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(2) as pool:
-        union = pool.submit(_write_union_dumps, store, out)
+        union = pool.submit(_write_union_dumps, store, merged_nt, out)
         quads = pool.submit(_write_quad_dumps, store, out)
         written = {**union.result(), **quads.result()}
     infos = [DumpInfo(written[name], _media_type(fmt), written[name].stat().st_size,
@@ -126,16 +124,26 @@ def _write_quad_dumps(store: ox.Store, out: Path) -> dict[str, Path]:
         if fmt.quads:
             path = out / fmt.name
             tmp = path.with_name(path.name + ".tmp")
-            store.dump(str(tmp), format=fmt.rdf, prefixes=CATALOGUE_PREFIXES)
+            if has_merge(store):  # read back from disk: leave the merge out
+                ox.serialize(named_quads(store), str(tmp), format=fmt.rdf,
+                             prefixes=CATALOGUE_PREFIXES)
+            else:
+                store.dump(str(tmp), format=fmt.rdf, prefixes=CATALOGUE_PREFIXES)
             written |= _replace(tmp, path)
     return written
 
 
-def _write_union_dumps(store: ox.Store, out: Path) -> dict[str, Path]:
+def _write_union_dumps(store: ox.Store, merged_nt: bytes | None, out: Path
+                       ) -> dict[str, Path]:
     union_nt = out / "union.nt.tmp"
     written = {}
     try:
-        _union_triples(store).serialize(str(union_nt), format=ox.RdfFormat.N_TRIPLES)
+        if merged_nt is not None:
+            union_nt.write_bytes(merged_nt)
+        elif has_merge(store):
+            store.dump(str(union_nt), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+        else:
+            store.query(MERGE_QUERY).serialize(str(union_nt), format=ox.RdfFormat.N_TRIPLES)
         for fmt in DUMP_FORMATS.values():
             if fmt.quads:
                 continue
@@ -193,15 +201,15 @@ def _previous_hashes(root: Path, version: str) -> tuple[str | None, dict | None]
     return None, None
 
 
-def publish_version(store: ox.Store, root: Path, version: str, built_at: str | None = None
-                    ) -> dict:
+def publish_version(store: ox.Store, root: Path, version: str, built_at: str | None = None,
+                    merged_nt: bytes | None = None) -> dict:
     """Dumps, record hashes and the change feed entry of one build; returns the entry."""
     out = root / version
     with ThreadPoolExecutor(1) as side:  # the counts and hashes beside the dumps
         stats = side.submit(count_void_statistics,
                             lambda q: store.query(q, use_default_graph_as_union=True))
         hashes = side.submit(record_hashes, store)
-        infos = write_dumps(store, out)
+        infos = write_dumps(store, out, merged_nt)
         stats, current = stats.result(), hashes.result()
     (out / VOID_STATISTICS).write_text(json.dumps(stats))
     (out / "record-hashes.json").write_text(json.dumps(current, indent=0, sort_keys=True))
@@ -222,11 +230,13 @@ def _prune(root: Path, keep_version: str) -> None:
             (root / old / name).unlink(missing_ok=True)
 
 
-def after_build(settings, report, committed: ox.Store | None = None) -> list[DumpInfo]:
+def after_build(settings, report, committed: ox.Store | None = None,
+                merged_nt: bytes | None = None) -> list[DumpInfo]:
     """Called by the build after a successful swap: dumps + change feed of `report.version`.
 
-    `committed`: the version just swapped in, as the in-memory store the build staged
-    it in (about ten times faster to read than the store on disk); else it is opened.
+    `committed`, `merged_nt`: the version just swapped in, as the in-memory store the
+    build staged (about ten times faster to read than the store on disk), and its
+    merge as the build wrote it; else the version is opened.
     """
     root = dumps_root(settings.store)
     if root is None or not report.version:
@@ -238,7 +248,7 @@ def after_build(settings, report, committed: ox.Store | None = None) -> list[Dum
         "SELECT (MAX(?t) AS ?t) { GRAPH ?g { ?b <http://www.w3.org/ns/prov#endedAtTime> ?t } }"))
     if rows and rows[0]["t"] is not None:
         built_at = rows[0]["t"].value
-    entry = publish_version(committed, root, report.version, built_at)
+    entry = publish_version(committed, root, report.version, built_at, merged_nt)
     if hasattr(report, "extra"):
         report.extra["changes"] = {k: len(entry[k]) for k in ("added", "changed", "removed")}
     return read_dumps(root, report.version)

@@ -22,7 +22,7 @@ class Store(ABC):
               named_graph_uris: list[str] | None = None):
         """Run a read query; returns pyoxigraph QuerySolutions, QueryTriples or QueryBoolean.
 
-        Without dataset IRIs the default graph is the union of all graphs.
+        Without dataset IRIs the default graph is the union (the RDF merge) of all graphs.
         """
 
     @abstractmethod
@@ -52,6 +52,9 @@ class StoreWriter(ABC):
     #: After `commit`, the committed version as an in-memory pyoxigraph store, when the
     #: writer staged it in memory: dumps are written from it instead of reading it back.
     committed = None
+    #: ...and, when the writer stored it, the RDF merge of its named graphs (each distinct
+    #: triple once) as N-Triples bytes.
+    merged_nt = None
 
     @abstractmethod
     def add_graph(self, graph: NamedNode, triples: Iterable) -> None:

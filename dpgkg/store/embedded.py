@@ -10,6 +10,14 @@ writes it to a new version directory and only then replaces the symlink with
 ``os.replace``, so readers see the old graph or the new one, never a mix, and a
 failed build leaves the previous graph in place. Readers notice a new version
 by reading the symlink (one system call) and reopen.
+
+A version holds the named graphs and, in its default graph, their RDF merge: each
+distinct triple once. Queries without a dataset read that default graph. Oxigraph's
+own union default graph gives a triple once *per graph it is in* (oxigraph#1919,
+fixed after 0.5.13): an organisation named in 700 records had 700 names, which
+inflates COUNT(*) and multiplies every join through shared entities, so queries
+grew faster than the graph. A version written before the merge was stored (its
+default graph empty) is still queried as the union.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,9 +34,24 @@ import pyoxigraph as ox
 
 from dpgkg.store.base import Store, StoreUnavailable, StoreWriter
 
+MERGE_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+
 
 def _new_version_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def has_merge(store: ox.Store) -> bool:
+    """Whether the store's default graph holds the merge (dpgkg puts nothing else there)."""
+    return next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) \
+        is not None
+
+
+def named_quads(store: ox.Store) -> Iterable[ox.Quad]:
+    """The quads of the named graphs (the version's content, without its merge)."""
+    if not has_merge(store):
+        return store
+    return (q for q in store if not isinstance(q.graph_name, ox.DefaultGraph))
 
 
 class EmbeddedStore(Store):
@@ -41,6 +65,7 @@ class EmbeddedStore(Store):
         self._lock = threading.Lock()
         self._version: str | None = None
         self._store: ox.Store | None = None
+        self._union = False  # an older version without its merge: query the union
 
     # Reading
     @property
@@ -67,6 +92,7 @@ class EmbeddedStore(Store):
                         mem = ox.Store()
                         mem.bulk_extend(disk.quads_for_pattern(None, None, None, None))
                         disk = mem
+                    self._union = not has_merge(disk)
                     self._store, self._version = disk, version
         return self._store
 
@@ -83,7 +109,7 @@ class EmbeddedStore(Store):
         kwargs: dict = {}
         if default_graph_uris:
             kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
-        else:
+        elif self._union:
             kwargs["use_default_graph_as_union"] = True
         if named_graph_uris:
             kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
@@ -121,7 +147,14 @@ class EmbeddedWriter(StoreWriter):
 
     def commit(self) -> str:
         disk = ox.Store(str(self.dir))
-        disk.bulk_extend(self.store)
+        with ThreadPoolExecutor(1) as side:
+            # The merge is computed while the named graphs are written (pyoxigraph lets
+            # go of the GIL for both); a CONSTRUCT is a set, Oxigraph drops repeats itself.
+            merge = side.submit(lambda: ox.serialize(self.store.query(MERGE_QUERY),
+                                                     format=ox.RdfFormat.N_TRIPLES))
+            disk.bulk_extend(self.store)
+            self.merged_nt = merge.result()
+        disk.bulk_load(self.merged_nt, format=ox.RdfFormat.N_TRIPLES)
         disk.flush()
         disk.optimize()
         del disk  # release RocksDB's lock before readers open it
