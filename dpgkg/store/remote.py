@@ -15,15 +15,21 @@ Writes: a writer stages the new version in a local in-memory pyoxigraph store
 (the build's reasoning and counting queries run there, fast), and `commit()`
 publishes it as ONE SPARQL Update request: drop the graphs of the version now
 served, insert every named graph, rewrite the control graph. SPARQL 1.1 Update
-says a request SHOULD be applied atomically, and Oxigraph, Virtuoso, Fuseki and
-GraphDB each run a request in one transaction, so readers see the old version or
-the new one, never staging graphs or a mix, and a build or server killed mid-load
-leaves the old version serving with nothing to clean up.
+says a request SHOULD be applied atomically; the Oxigraph server (and Fuseki/TDB2,
+GraphDB) run a request in one transaction, so readers see the old version or the
+new one, and a build or server killed mid-request leaves the old version serving
+with nothing to clean up. Virtuoso refuses large requests, so its versions are
+uploaded to staging graphs first (visible to readers until the swap request
+copies them in), and its read-committed readers can see a large transaction half
+committed, so reads of a Virtuoso store are guarded (`RemoteStore._guarded`): the
+control graph is read before and after each query, and the query runs again if
+a swap committed in between.
 
-The control graph `urn:dpgkg:control` holds two triples: the version id
-(what `version()` returns) and the list of graphs that version wrote, which the
-next commit drops; graphs dpgkg did not write (e.g. Virtuoso's system graphs)
-are never touched.
+The control graph `urn:dpgkg:control` holds the version id (what `version()`
+returns), the list of graphs that version wrote, which the next commit drops
+(graphs dpgkg did not write, e.g. Virtuoso's system graphs, are never touched),
+the staging records of unfinished staged uploads, and on Virtuoso the swap
+marker.
 """
 
 from __future__ import annotations
@@ -53,6 +59,9 @@ GRAPHS = ox.NamedNode("urn:dpgkg:graphs")
 STAGING = ox.NamedNode("urn:dpgkg:staging")
 CLEARS = ox.NamedNode("urn:dpgkg:clears")
 STAGES = ox.NamedNode("urn:dpgkg:stages")
+# Present from the commit of a swap until the writer has seen that commit complete
+# (guarded stores only): readers wait while it is there.
+SWAPPED = ox.NamedNode("urn:dpgkg:swapped")
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 BATCH_TRIPLES = 500  # triples per INSERT DATA operation (Virtuoso fails at ~2000)
@@ -70,6 +79,14 @@ _PROLOGUE = re.compile(r"(?:\s*(?:(?:#[^\n]*\n?)|(?:PREFIX\s+[^:\s]*:\s*<[^>]*>)
                        r"|(?:DEFINE\s+\S+\s+(?:\"[^\"]*\"|'[^']*'|<[^>]*>|\S+))))*\s*", re.IGNORECASE)
 _DEADLOCK = re.compile(r"\b(40001|SR172)\b|[Dd]eadlock")
 DEADLOCK_RETRIES = 8
+# Virtuoso: the swap marker is read serializable (so the read waits for a swap that is
+# adding or removing it), the rest of the control graph read committed (never waits, so
+# it cannot deadlock with a swap deleting the version triple).
+_SERIALIZABLE = 'OPTION (TABLE_OPTION "isolation serializable")'
+# A swap marker still there this long after a reader first saw it was left by a build
+# that died between its swap and the confirmation (seconds).
+STALE_SWAP = 10.0
+GUARD_POLL = 0.05  # seconds between control reads while a swap commits
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
@@ -116,6 +133,9 @@ class Endpoints:
     url: str = ""
     # "request": a version in one update request; "staged": staging graphs + one swap
     publish: str = "request"
+    # Readers check the control graph before and after each query (Virtuoso, whose
+    # read-committed readers can see a large transaction half committed).
+    guard: bool = False
 
 
 @dataclass
@@ -125,6 +145,7 @@ class Control:
     version: str | None = None
     graphs: list[str] = field(default_factory=list)
     staging: list[str] = field(default_factory=list)
+    swapped: str | None = None
 
 
 def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
@@ -144,7 +165,8 @@ def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
         # Anonymous /sparql cannot write; /sparql-auth takes digest auth (e.g. dba).
         auth = "-auth" if authenticated else ""
         return Endpoints(kind, f"{base}/sparql", f"{base}/sparql{auth}",
-                         f"{base}/sparql-graph-crud{auth}", {}, base, "staged")
+                         f"{base}/sparql-graph-crud{auth}", {}, base, "staged",
+                         guard=True)
     if kind == "sparql":
         parts = urllib.parse.urlsplit(url)
         params = dict(urllib.parse.parse_qsl(parts.query))
@@ -180,6 +202,11 @@ class RemoteStore(Store):
             timeout = float(os.environ.get("DPGKG_QUERY_TIMEOUT", "10"))
         self.timeout = timeout
         self.write_timeout = write_timeout
+        # guarded reads: the last control graph read, when each swap marker was first
+        # seen, and how long one may stay before it is taken as left by a dead build
+        self._last_control: Control | None = None
+        self._swap_seen: dict[str, float] = {}
+        self.stale_swap = STALE_SWAP
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.spec!r})"
@@ -246,6 +273,59 @@ class RemoteStore(Store):
     # Reading
     def query(self, sparql, *, default_graph_uris=None, named_graph_uris=None):
         form = query_form(sparql)
+        if not self.endpoints.guard:
+            return self._query(sparql, form, default_graph_uris, named_graph_uris)
+        return self._guarded(lambda: self._query(sparql, form, default_graph_uris,
+                                                 named_graph_uris))
+
+    def _guarded(self, run):
+        """`run()` between two control graph reads that agree, with no swap committing.
+
+        Virtuoso's read-committed readers never wait, but a large transaction commits
+        row by row, so a query running while a swap commits can count half the old
+        version and half the new. A swap rewrites the version triple and adds a swap
+        marker, which the writer removes once the swap request has returned (committed
+        in full). The marker is read at serializable isolation, so a control read waits
+        while a swap holds it (from the swap's last operation to the end of its commit).
+        So if a query overlapped any part of a swap's commit, the control read after it
+        differs from the one before it (the marker, or after it the new version), and
+        the query runs again; while the marker is there, queries wait. The data query
+        itself runs read-committed and never waits for a swap.
+        """
+        deadline = time.monotonic() + self.timeout
+        before = self._last_control  # any read completed before run() starts will do
+        while True:
+            if before is None or self._swapping(before):
+                before = self._control()
+                while self._swapping(before):
+                    if time.monotonic() > deadline:
+                        raise StoreTimeout(f"{redact(self.endpoints.query)}: a new version was "
+                                           f"still being swapped in after {self.timeout:g}s")
+                    time.sleep(GUARD_POLL)
+                    before = self._control()
+            result = run()
+            after = self._control()
+            if (after.version, after.swapped) == (before.version, before.swapped) \
+                    and not self._swapping(after):
+                return result
+            if time.monotonic() > deadline:
+                raise StoreTimeout(f"{redact(self.endpoints.query)}: the version served kept "
+                                   f"changing for {self.timeout:g}s")
+            log.info("a new version was swapped in during a query: running it again")
+            before = after
+
+    def _swapping(self, state: Control) -> bool:
+        """A swap marker is there, and not one left behind by a build that died."""
+        if state.swapped is None:
+            return False
+        first = self._swap_seen.get(state.swapped)
+        if first is None:
+            if len(self._swap_seen) > 100:
+                self._swap_seen.clear()
+            first = self._swap_seen[state.swapped] = time.monotonic()
+        return time.monotonic() - first < self.stale_swap
+
+    def _query(self, sparql, form, default_graph_uris=None, named_graph_uris=None):
         params: list[tuple[str, str]] = [("query", sparql)]
         if named_graph_uris and not default_graph_uris and self.endpoints.union_params:
             # Oxigraph refuses union-default-graph with a dataset: name the union instead.
@@ -298,15 +378,38 @@ class RemoteStore(Store):
         return ox.parse_query_results(body, fmt)
 
     def _control(self) -> Control:
-        rows = self.query(f"SELECT ?p ?o {{ GRAPH {CONTROL} {{ {CONTROL} ?p ?o }} }}")
+        sparql = f"SELECT ?p ?o {{ GRAPH {CONTROL} {{ {CONTROL} ?p ?o }} }}"
+        if self.endpoints.guard:
+            sparql = (f"SELECT ?p ?o {{ {{ GRAPH {CONTROL} {{ {CONTROL} {SWAPPED} ?o "
+                      f"{_SERIALIZABLE} }} BIND({SWAPPED} AS ?p) }} UNION "
+                      f"{{ GRAPH {CONTROL} {{ {CONTROL} ?p ?o }} }} }}")
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                rows = [(row["p"], row["o"]) for row in self._query(sparql, "SELECT")]
+            except StoreUnavailable as exc:
+                # A serializable read can deadlock with a swap (which wins): read again.
+                if attempt == DEADLOCK_RETRIES or not _DEADLOCK.search(str(exc)):
+                    raise
+                time.sleep(0.02 * 2 ** attempt)
+                continue
+            # Virtuoso, reading while a swap commits, can leave ?o unbound: read again.
+            if all(p is not None and o is not None for p, o in rows):
+                break
+            time.sleep(0.02 * 2 ** attempt)
+        else:
+            raise StoreError(f"{redact(self.endpoints.query)}: the control graph could not be "
+                             "read whole")
         state = Control()
-        for row in rows:
-            if row["p"] == VERSION:
-                state.version = row["o"].value
-            elif row["p"] == GRAPHS:
-                state.graphs = row["o"].value.split()
-            elif row["p"] == STAGING:
-                state.staging.append(row["o"].value)
+        for p, o in rows:
+            if p == VERSION:
+                state.version = o.value
+            elif p == GRAPHS:
+                state.graphs = o.value.split()
+            elif p == STAGING:
+                state.staging.append(o.value)
+            elif p == SWAPPED:
+                state.swapped = o.value
+        self._last_control = state
         return state
 
     def _graphs(self) -> list[str]:
@@ -355,7 +458,30 @@ class RemoteStore(Store):
         for g in graphs:
             ops += _insert_ops(ox.NamedNode(g), _triples_of(dataset, g))
         ops += _control_ops(version, graphs)
-        self.update(" ;\n".join(ops))
+        self._swap(ops, version)
+
+    def _swap(self, ops: list[str], version: str) -> None:
+        """Run the one request that makes `version` the version served.
+
+        On a guarded store the request also adds the swap marker, and once it has
+        returned (committed in full, or rolled back) the marker is removed: readers
+        wait while it is there (see `_guarded`).
+        """
+        if not self.endpoints.guard:
+            self.update(" ;\n".join(ops))
+            return
+        marker = f"INSERT DATA {{ GRAPH {CONTROL} {{ {CONTROL} {SWAPPED} {ox.Literal(version)} }} }}"
+        clear = f"DELETE WHERE {{ GRAPH {CONTROL} {{ {CONTROL} {SWAPPED} ?v }} }}"
+        try:
+            self.update(" ;\n".join([*ops, marker]))
+        except BaseException:
+            try:  # the request may have committed before the connection failed
+                self.update(clear)
+            except Exception:  # noqa: BLE001 - readers take it as stale after STALE_SWAP
+                log.warning("could not remove the swap marker of %s", version)
+            raise
+        self.update(clear)
+
 
     def _publish_staged(self, dataset: ox.Store, version: str, graphs: list[str],
                         state: Control) -> None:
@@ -383,7 +509,7 @@ class RemoteStore(Store):
                   for g in sorted(set(state.graphs) | set(graphs))),
                 *(ox.Triple(ox.NamedNode(_staging_name(version, g)), STAGES, ox.NamedNode(g))
                   for g in graphs)])
-            self.update(" ;\n".join([
+            self._swap([
                 # Only what changed: less to write, and no row deleted and re-inserted
                 # in one transaction (which Virtuoso's crash recovery gets wrong).
                 (f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{mapping}> "
@@ -391,7 +517,7 @@ class RemoteStore(Store):
                  f"GRAPH <{mapping}> {{ ?staged {STAGES} ?g }} GRAPH ?staged {{ ?s ?p ?o }} }} }}"),
                 (f"INSERT {{ GRAPH ?live {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{mapping}> "
                  f"{{ ?staged {STAGES} ?live }} GRAPH ?staged {{ ?s ?p ?o }} }}"),
-                *_control_ops(version, graphs)]))
+                *_control_ops(version, graphs)], version)
         except BaseException:
             try:
                 self._drop_staging(record)
@@ -433,7 +559,7 @@ class RemoteStore(Store):
         new_version = _new_version_id()
         ops = [f"DROP SILENT GRAPH {graph}", *_insert_ops(graph, triples),
                *_control_ops(new_version, sorted(set(graphs) | {graph.value}))]
-        self.update(" ;\n".join(ops))
+        self._swap(ops, new_version)
         return new_version
 
 
@@ -508,6 +634,8 @@ def _control_ops(version: str, graphs: list[str]) -> list[str]:
     triples = f"{CONTROL} {VERSION} {ox.Literal(version)} . {CONTROL} {GRAPHS} {listing} ."
     return [f"DELETE WHERE {{ GRAPH {CONTROL} {{ {CONTROL} {VERSION} ?v }} }}",
             f"DELETE WHERE {{ GRAPH {CONTROL} {{ {CONTROL} {GRAPHS} ?g }} }}",
+            # a swap marker a dead build left behind
+            f"DELETE WHERE {{ GRAPH {CONTROL} {{ {CONTROL} {SWAPPED} ?m }} }}",
             f"INSERT DATA {{ GRAPH {CONTROL} {{ {triples} }} }}"]
 
 
