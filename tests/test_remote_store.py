@@ -91,6 +91,18 @@ def test_parse_spec(spec, query, update, gsp):
     assert (e.query, e.update, e.gsp) == (query, update, gsp)
 
 
+@pytest.mark.parametrize("spec,publish,large", [
+    ("oxigraph+http://h:7878", "request", "load"),
+    ("oxigraph+http://h:7878/?publish=staged", "staged", "load"),
+    ("virtuoso+http://h:8890", "staged", "staged"),
+    ("sparql+http://h/ds?gsp=http://h/ds/data", "request", "staged"),
+    ("sparql+http://h/ds?publish=load", "load", "staged"),
+])
+def test_publish_modes(spec, publish, large):
+    e = parse_spec(spec)
+    assert (e.publish, e.large, e.guard) == (publish, large, e.kind == "virtuoso")
+
+
 def test_virtuoso_writes_go_to_the_authenticated_endpoints():
     e = parse_spec("virtuoso+http://h:8890", authenticated=True)
     assert (e.query, e.update, e.gsp) == ("http://h:8890/sparql", "http://h:8890/sparql-auth",
@@ -102,6 +114,10 @@ def test_bad_specs():
         parse_spec("fuseki+http://h")
     with pytest.raises(ValueError, match="unknown spec parameters"):
         parse_spec("sparql+http://h/?qurey=x")
+    with pytest.raises(ValueError, match="publish='nope'"):
+        parse_spec("oxigraph+http://h?publish=nope")
+    with pytest.raises(ValueError, match="not part of the update request's transaction"):
+        parse_spec("virtuoso+http://h?publish=load")
 
 
 def test_redact():
@@ -266,6 +282,53 @@ def test_swap_marker_left_by_a_dead_build(server):
     assert time.perf_counter() - t0 < 1.0  # stale now: no more waiting
     load(store, mini_quads())
     assert not store.ask("ASK { GRAPH <urn:dpgkg:control> { ?s <urn:dpgkg:swapped> ?m } }")
+
+
+def test_publish_by_load_is_atomic(server):
+    """A version LOADed by the store in one request (the Oxigraph server's way past its
+    128 MB request limit): readers of the union default graph and of every named graph
+    see the old version or the new one, never staging copies or a mix."""
+    if server.kind != "oxigraph":
+        pytest.skip("Virtuoso publishes staged (its LOAD is not part of the request's transaction)")
+    store = remote(server, publish="load")
+    load(store, synthetic(3000, "old"))
+    old_version = store.version()
+    writer = store.writer()
+    writer.add_quads(synthetic(30000, "new"))  # 600 graphs, 600 LOADs
+    ours = 'FILTER(STRSTARTS(STR(?o), "old ") || STRSTARTS(STR(?o), "new "))'
+    counts = {
+        "union": 'SELECT (COUNT(*) AS ?n) (SUM(IF(STRSTARTS(STR(?o), "new"), 1, 0)) AS ?new) '
+                 "{ ?s ?p ?o " + ours + " }",
+        "graphs": 'SELECT (COUNT(*) AS ?n) (SUM(IF(STRSTARTS(STR(?o), "new"), 1, 0)) AS ?new) '
+                  "{ GRAPH ?g { ?s ?p ?o " + ours + " } }",
+    }
+    seen, stop, errors = set(), threading.Event(), []
+
+    def read(name):
+        try:
+            while not stop.is_set():
+                r = store.select(counts[name])[0]
+                seen.add((name, int(r["n"].value), int(r["new"].value)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read, args=(name,)) for name in counts]
+    for t in readers:
+        t.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    new_version = writer.commit()
+    print(f"\n{server.kind}: 30000 triples in 600 graphs published by LOAD in "
+          f"{time.perf_counter() - t0:.2f}s")
+    time.sleep(0.3)
+    stop.set()
+    for t in readers:
+        t.join()
+    assert not errors
+    assert {(n, old) for n, old, _ in seen} >= {("union", 3000), ("graphs", 3000)}
+    assert {(a, b) for _, a, b in seen} <= {(3000, 0), (30000, 30000)}, seen
+    assert store.version() == new_version != old_version
+    assert not store.ask('ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "urn:dpgkg:staging")) }')
 
 
 def test_exception_mid_build_leaves_previous_graph(mini, embedded):

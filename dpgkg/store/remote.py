@@ -13,17 +13,25 @@ store from the embedded one.
 
 Writes: a writer stages the new version in a local in-memory pyoxigraph store
 (the build's reasoning and counting queries run there, fast), and `commit()`
-publishes it as ONE SPARQL Update request: drop the graphs of the version now
-served, insert every named graph, rewrite the control graph. SPARQL 1.1 Update
-says a request SHOULD be applied atomically; the Oxigraph server (and Fuseki/TDB2,
-GraphDB) run a request in one transaction, so readers see the old version or the
-new one, and a build or server killed mid-request leaves the old version serving
-with nothing to clean up. Virtuoso refuses large requests, so its versions are
-uploaded to staging graphs first (visible to readers until the swap request
-copies them in), and its read-committed readers can see a large transaction half
-committed, so reads of a Virtuoso store are guarded (`RemoteStore._guarded`): the
-control graph is read before and after each query, and the query runs again if
-a swap committed in between.
+publishes it with ONE SPARQL Update request that drops the graphs of the version
+now served, fills every named graph and rewrites the control graph. SPARQL 1.1
+Update says a request SHOULD be applied atomically; the Oxigraph server (and
+Fuseki/TDB2, GraphDB) run a request in one transaction, so readers see the old
+version or the new one, and a build or server killed mid-request leaves the old
+version serving with nothing to clean up. How the triples get into that request:
+
+* ``publish=request``: as ``INSERT DATA`` (the Oxigraph server up to
+  REQUEST_MAX_TRIPLES, its request body limit being 128 MB);
+* ``publish=load``: as one ``LOAD <url> INTO GRAPH <g>`` a graph, the store
+  fetching each graph's N-Triples from a short-lived HTTP server in this process
+  (the Oxigraph server above REQUEST_MAX_TRIPLES);
+* ``publish=staged`` (Virtuoso, which refuses large requests): uploaded first to
+  staging graphs, which readers can see until the swap request copies them in.
+
+Virtuoso's read-committed readers can see a large transaction half committed, so
+reads of a Virtuoso store are guarded (`RemoteStore._guarded`): the control graph
+is read before and after each query, and the query runs again if a swap
+committed in between.
 
 The control graph `urn:dpgkg:control` holds the version id (what `version()`
 returns), the list of graphs that version wrote, which the next commit drops
@@ -34,17 +42,21 @@ marker.
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import os
 import re
+import secrets
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Self
 
 import pyoxigraph as ox
 
@@ -68,9 +80,11 @@ BATCH_TRIPLES = 500  # triples per INSERT DATA operation (Virtuoso fails at ~200
 GSP_TRIPLES = 20000  # triples per Graph Store Protocol POST
 WRITE_TIMEOUT = 3600.0  # seconds: publishing a whole version can take a while
 # A version in one update request is ~170 bytes a triple; the Oxigraph server refuses
-# a SPARQL body over 128 MB. Larger versions are published staged when the store
-# has a Graph Store endpoint.
+# a SPARQL body over 128 MB. Larger versions go by LOAD (Oxigraph) or staged (other
+# stores with a Graph Store endpoint): `Endpoints.large`.
 REQUEST_MAX_TRIPLES = 500_000
+
+PUBLISH_MODES = ("request", "load", "staged")
 
 SELECT_JSON = "application/sparql-results+json"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
@@ -131,8 +145,12 @@ class Endpoints:
     # form parameters that make the default graph the union of the named graphs
     union_params: dict = field(default_factory=dict)
     url: str = ""
-    # "request": a version in one update request; "staged": staging graphs + one swap
+    # "request": a version in one update request (INSERT DATA);
+    # "load": one update request of LOADs, fetching each graph from this process;
+    # "staged": staging graphs + one swap request
     publish: str = "request"
+    # how a "request" version too large for one request body goes: "load" or "staged"
+    large: str = "staged"
     # Readers check the control graph before and after each query (Virtuoso, whose
     # read-committed readers can see a large transaction half committed).
     guard: bool = False
@@ -156,17 +174,28 @@ def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"not a remote store spec: {redact(spec)!r}")
     kind = kind.lower()
+    if kind in ("oxigraph", "virtuoso"):
+        parts = urllib.parse.urlsplit(url)
+        params = dict(urllib.parse.parse_qsl(parts.query))
+        publish = params.pop("publish", None)
+        if params:
+            raise ValueError(f"unknown spec parameters {sorted(params)} in {redact(spec)!r}")
+        base = urllib.parse.urlunsplit(parts._replace(query="")).rstrip("/")
     if kind == "oxigraph":
-        base = url.rstrip("/")
-        return Endpoints(kind, f"{base}/query", f"{base}/update", f"{base}/store",
-                         {"union-default-graph": ""}, base)
+        e = Endpoints(kind, f"{base}/query", f"{base}/update", f"{base}/store",
+                      {"union-default-graph": ""}, base, large="load")
+        e.publish = _publish_mode(publish or e.publish)
+        return e
     if kind == "virtuoso":
-        base = url.rstrip("/")
         # Anonymous /sparql cannot write; /sparql-auth takes digest auth (e.g. dba).
         auth = "-auth" if authenticated else ""
-        return Endpoints(kind, f"{base}/sparql", f"{base}/sparql{auth}",
-                         f"{base}/sparql-graph-crud{auth}", {}, base, "staged",
-                         guard=True)
+        e = Endpoints(kind, f"{base}/sparql", f"{base}/sparql{auth}",
+                      f"{base}/sparql-graph-crud{auth}", {}, base, "staged", guard=True)
+        e.publish = _publish_mode(publish or e.publish)
+        if e.publish == "load":  # its LOAD commits on its own, outside the request
+            raise ValueError("publish=load: Virtuoso's LOAD is not part of the update "
+                             "request's transaction (use staged or request)")
+        return e
     if kind == "sparql":
         parts = urllib.parse.urlsplit(url)
         params = dict(urllib.parse.parse_qsl(parts.query))
@@ -174,14 +203,18 @@ def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
         query = params.pop("query", base)
         update = params.pop("update", query)
         gsp = params.pop("gsp", None)
-        publish = params.pop("publish", "request")
-        if publish not in ("request", "staged"):
-            raise ValueError(f"publish={publish!r}: expected request or staged")
+        publish = _publish_mode(params.pop("publish", "request"))
         if params:
             raise ValueError(f"unknown spec parameters {sorted(params)} in {redact(spec)!r}")
         return Endpoints(kind, query, update, gsp, {}, base, publish)
     raise ValueError(f"unknown store kind {kind!r} in {redact(spec)!r} "
                      "(oxigraph+, virtuoso+, sparql+ or a plain http(s) URL)")
+
+
+def _publish_mode(publish: str) -> str:
+    if publish not in PUBLISH_MODES:
+        raise ValueError(f"publish={publish!r}: expected request, load or staged")
+    return publish
 
 
 def _nt(term) -> str:
@@ -192,11 +225,14 @@ class RemoteStore(Store):
     """A SPARQL 1.1 Protocol store. Keeps no connection state: a store that comes back works."""
 
     def __init__(self, spec: str, *, timeout: float | None = None, user: str | None = None,
-                 password: str | None = None, write_timeout: float = WRITE_TIMEOUT):
+                 password: str | None = None, write_timeout: float = WRITE_TIMEOUT,
+                 publish: str | None = None):
         spec, spec_user, spec_password = _strip_userinfo(spec)
         self.user = user or os.environ.get("DPGKG_STORE_USER") or spec_user
         self.password = password or os.environ.get("DPGKG_STORE_PASSWORD") or spec_password
         self.endpoints = parse_spec(spec, authenticated=bool(self.user))
+        if publish is not None:
+            self.endpoints.publish = _publish_mode(publish)
         self.spec = spec
         if timeout is None:
             timeout = float(os.environ.get("DPGKG_QUERY_TIMEOUT", "10"))
@@ -447,13 +483,19 @@ class RemoteStore(Store):
         """Replace every graph dpgkg wrote with the named graphs of `dataset`, atomically."""
         state = self._control()
         graphs = sorted({g.value for g in dataset.named_graphs()} - {CONTROL.value})
-        if self.endpoints.publish == "staged":
+        mode = self.endpoints.publish
+        if mode == "request" and len(dataset) > REQUEST_MAX_TRIPLES:
+            mode = self.endpoints.large
+            if mode == "staged" and not self.endpoints.gsp:
+                mode = "request"  # no other way: one request, whatever its size
+            elif mode == "staged":
+                log.warning("%d triples: too many for one update request, publishing staged "
+                            "(the staging graphs are visible to readers until the swap)",
+                            len(dataset))
+        if mode == "staged":
             return self._publish_staged(dataset, version, graphs, state)
-        if self.endpoints.gsp and len(dataset) > REQUEST_MAX_TRIPLES:
-            log.warning("%d triples: too many for one update request, publishing staged "
-                        "(the staging graphs are visible to readers until the swap)",
-                        len(dataset))
-            return self._publish_staged(dataset, version, graphs, state)
+        if mode == "load":
+            return self._publish_load(dataset, version, graphs, state)
         ops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(set(state.graphs) | set(graphs))]
         for g in graphs:
             ops += _insert_ops(ox.NamedNode(g), _triples_of(dataset, g))
@@ -482,6 +524,51 @@ class RemoteStore(Store):
             raise
         self.update(clear)
 
+    def _publish_load(self, dataset: ox.Store, version: str, graphs: list[str],
+                      state: Control) -> None:
+        """One update request: drop the old graphs, `LOAD` each new graph, rewrite control.
+
+        The request stays small (two short operations a graph) however large the
+        version, and runs in one transaction like `publish=request`: readers see the old
+        version or the new one, and a failure anywhere (a LOAD the store could not
+        fetch, a build or server killed) leaves the old one. The store fetches each
+        graph's N-Triples from a short-lived HTTP server in this process, bound to the
+        address it can reach us at (`DPGKG_LOAD_ADDRESS`, else our address on the route
+        to it: 127.0.0.1 for a store on loopback).
+        """
+        with _GraphServer(dataset, graphs, self._load_address()) as server:
+            ops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(set(state.graphs) | set(graphs))]
+            ops += [f"LOAD <{server.url(i)}> INTO GRAPH <{g}>" for i, g in enumerate(graphs)]
+            ops += _control_ops(version, graphs)
+            try:
+                self._swap(ops, version)
+            except StoreUnavailable as exc:
+                if server.base not in str(exc):
+                    raise
+                raise StoreError(f"{redact(self.endpoints.update)} could not fetch the graphs "
+                                 f"from {server.base} (set DPGKG_LOAD_ADDRESS to an address it "
+                                 f"can reach, or publish staged): {exc}") from None
+            log.info("published %d graphs by LOAD from %s (%d requests served)",
+                     len(graphs), server.base, server.served)
+
+    def _load_address(self) -> tuple[str, int]:
+        """(host, port) for the LOAD server: DPGKG_LOAD_ADDRESS, else our side of the
+        route to the store on a free port."""
+        configured = os.environ.get("DPGKG_LOAD_ADDRESS", "").strip()
+        if configured:  # host, host:port, IPv6, [IPv6]:port
+            m = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?|([^:]+)(?::(\d+))?|([0-9A-Fa-f:]+)",
+                             configured)
+            if not m:
+                raise ValueError(f"DPGKG_LOAD_ADDRESS={configured!r}: expected host[:port]")
+            host = m.group(1) or m.group(3) or m.group(5)
+            return host, int(m.group(2) or m.group(4) or 0)
+        parts = urllib.parse.urlsplit(self.endpoints.update)
+        family, _, _, _, addr = socket.getaddrinfo(
+            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+            type=socket.SOCK_DGRAM)[0]
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect(addr)  # no packet sent: only picks the local address of the route
+            return probe.getsockname()[0], 0
 
     def _publish_staged(self, dataset: ox.Store, version: str, graphs: list[str],
                         state: Control) -> None:
@@ -561,6 +648,65 @@ class RemoteStore(Store):
                *_control_ops(new_version, sorted(set(graphs) | {graph.value}))]
         self._swap(ops, new_version)
         return new_version
+
+
+class _GraphServer:
+    """Serves each named graph of a dataset as N-Triples at an unguessable URL, for LOAD.
+
+    Lives for one publish; a request for anything else gets 404.
+    """
+
+    def __init__(self, dataset: ox.Store, graphs: list[str], address: tuple[str, int]):
+        token = secrets.token_urlsafe(16)
+        self.paths = {f"/{token}/{i}.nt": ox.NamedNode(g) for i, g in enumerate(graphs)}
+        self.served = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, for stores that reuse connections
+
+            def do_GET(self):
+                graph = outer.paths.get(self.path)
+                if graph is None:
+                    self.send_error(404)
+                    return
+                body = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in
+                                     dataset.quads_for_pattern(None, None, None, graph)),
+                                    format=ox.RdfFormat.N_TRIPLES)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/n-triples")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                outer.served += 1
+
+            timeout = 60  # an idle kept-alive connection is closed after this
+
+            def log_message(self, format, *args):
+                pass  # quiet
+
+        host, port = address
+        server_class = type("Server", (http.server.ThreadingHTTPServer,), {
+            "address_family": socket.AF_INET6 if ":" in host else socket.AF_INET,
+            "daemon_threads": True})
+        self.httpd = server_class((host, port), Handler)
+        bound = self.httpd.server_address[1]
+        self.base = f"http://{'[' + host + ']' if ':' in host else host}:{bound}"
+        self.token = token
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="dpgkg-load",
+                                       daemon=True)
+
+    def url(self, i: int) -> str:
+        return f"{self.base}/{self.token}/{i}.nt"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(10)
 
 
 class RemoteWriter(StoreWriter):
