@@ -119,12 +119,14 @@ def _replace(tmp: Path, path: Path) -> dict[str, Path]:
 
 
 def _write_quad_dumps(store: ox.Store, out: Path) -> dict[str, Path]:
+    # A version read back from disk holds its merge as the default graph: leave it out.
+    merged = has_merge(store)
     written = {}
     for fmt in DUMP_FORMATS.values():
         if fmt.quads:
             path = out / fmt.name
             tmp = path.with_name(path.name + ".tmp")
-            if has_merge(store):  # read back from disk: leave the merge out
+            if merged:
                 ox.serialize(named_quads(store), str(tmp), format=fmt.rdf,
                              prefixes=CATALOGUE_PREFIXES)
             else:

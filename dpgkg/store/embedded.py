@@ -64,8 +64,10 @@ class EmbeddedStore(Store):
         self.in_memory_max_bytes = in_memory_max_bytes
         self._lock = threading.Lock()
         self._version: str | None = None
-        self._store: ox.Store | None = None
-        self._union = False  # an older version without its merge: query the union
+        # The served store, and whether it is an older version without its merge (queried
+        # as the union); one tuple, so a reader never pairs one version's store with
+        # another's flag.
+        self._opened: tuple[ox.Store, bool] | None = None
 
     # Reading
     @property
@@ -78,13 +80,13 @@ class EmbeddedStore(Store):
         except OSError:
             return None
 
-    def _open(self) -> ox.Store:
+    def _open(self) -> tuple[ox.Store, bool]:
         version = self._current_version()
         if version is None:
             raise StoreUnavailable(f"no graph built yet at {self.path} (run `dpgkg build`)")
-        if version != self._version or self._store is None:
+        if version != self._version or self._opened is None:
             with self._lock:
-                if version != self._version or self._store is None:
+                if version != self._version or self._opened is None:
                     where = self.path / "versions" / version
                     disk = ox.Store.read_only(str(where))
                     if self.in_memory and (self.in_memory_max_bytes is None
@@ -92,31 +94,30 @@ class EmbeddedStore(Store):
                         mem = ox.Store()
                         mem.bulk_extend(disk.quads_for_pattern(None, None, None, None))
                         disk = mem
-                    self._union = not has_merge(disk)
-                    self._store, self._version = disk, version
-        return self._store
+                    self._opened, self._version = (disk, not has_merge(disk)), version
+        return self._opened
 
     def oxigraph(self) -> ox.Store:
         """The pyoxigraph store now served (for dumps and fast serialisation)."""
-        return self._open()
+        return self._open()[0]
 
     def version(self) -> str:
         self._open()
         return self._version or ""
 
     def query(self, sparql, *, default_graph_uris=None, named_graph_uris=None):
-        store = self._open()
+        store, union = self._open()
         kwargs: dict = {}
         if default_graph_uris:
             kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
-        elif self._union:
+        elif union:
             kwargs["use_default_graph_as_union"] = True
         if named_graph_uris:
             kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
         return store.query(sparql, **kwargs)
 
     def close(self) -> None:
-        self._store = None
+        self._opened = None
         self._version = None
 
     # Writing
