@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -e '.[test]'
+# world-atlas (the map's boundaries, read at run time) and axe-core (the browser test's
+# accessibility checks), pinned in package-lock.json; node_modules/ is never committed.
+command -v npm >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq &&
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+npm ci --no-audit --no-fund --silent
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)

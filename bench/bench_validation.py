@@ -46,11 +46,11 @@ def pct(values: list[float], q: float) -> float:
 
 def bench_single(records, runs: int) -> dict:
     from dpgkg.config import Settings
-    from dpgkg.validation import engine, validate_record
+    from dpgkg.validation import shared_engine, validate_record
 
     settings = Settings(sources=str(SHARED))
     t0 = time.perf_counter()
-    engine(settings).shapes_graph()
+    shared_engine(settings).shapes_graph()
     warm = time.perf_counter() - t0
     times = []
     for _ in range(runs):
@@ -68,10 +68,10 @@ def bench_single(records, runs: int) -> dict:
 
 def bench_registry(runs: int, workers: int) -> dict:
     from dpgkg.config import Settings
-    from dpgkg.validation import engine, validate_registry
+    from dpgkg.validation import shared_engine, validate_registry
 
     settings = Settings(sources=str(SHARED))
-    engine(settings, SHARED / "registry").shapes_graph()
+    shared_engine(settings, SHARED / "registry").shapes_graph()
     times, n = [], 0
     for _ in range(runs):
         t = time.perf_counter()
@@ -92,9 +92,9 @@ def bench_peer(records) -> dict:
     from dpgkg.harvest.registry import record_to_graph
     from dpgkg.iris import IRIs
     from dpgkg.sources.registry import RegistryFile
-    from dpgkg.validation import engine
+    from dpgkg.validation import shared_engine
 
-    eng = engine(Settings(sources=str(SHARED)))
+    eng = shared_engine(Settings(sources=str(SHARED)))
     ref = rdflib.Graph()
     for triples in eng._ref.values():
         for t in triples:
@@ -112,7 +112,7 @@ def bench_peer(records) -> dict:
         hg, _ = record_to_graph(rf, ctx, eng.licences)
         data = rdflib.Graph()
         for tr in hg.triples:
-            from dpgkg.validation import _triple_to_rdflib
+            from dpgkg.validation.terms import _triple_to_rdflib
             data.add(_triple_to_rdflib(tr))
         pyshacl.validate(data, shacl_graph=shapes, ont_graph=ref, allow_warnings=True)
         times.append(time.perf_counter() - t)

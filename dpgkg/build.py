@@ -7,6 +7,7 @@ failed build leaves the previous graph serving.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -18,14 +19,15 @@ import pyoxigraph as ox
 import rdflib
 
 from dpgkg import reasoning
-from dpgkg.config import ONTOLOGY_DIR, SHAPES_DIR, Settings
+from dpgkg.config import ONTOLOGY_DIR, SHAPES_DIR, Settings, asset_files
 from dpgkg.harvest import HarvestContext, HarvestResult, Problem
 from dpgkg.iris import IRIs
-from dpgkg.publish.dumps import after_build
+from dpgkg.publish.dumps import change_counts, publish_dumps, publishing
 from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PROV, RDF, SHAPES_IRI, XSD, lit, parse_into
-from dpgkg.sources import locate, read_bytes
+from dpgkg.sources import locate, named, read_bytes
+from dpgkg.sources.data import alliance_locations, organisation_rows
 from dpgkg.store import open_store
-from dpgkg.store.base import StoreWriter
+from dpgkg.store.base import NoGraph, Store, StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +91,74 @@ class _Timer:
         return _Step()
 
 
+class ShrinkRefused(Exception):
+    """The new version lost more than the share allowed of what the served one holds."""
+
+    def __init__(self, losses: dict[str, tuple[int, int]], served: str, limit: float,
+                 report: BuildReport):
+        self.losses, self.served, self.limit, self.report = losses, served, limit, report
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        lost = ", ".join(f"{what} {old} -> {new} (-{_share(old, new):.0%})"
+                         for what, (old, new) in self.losses.items())
+        return (f"the new graph has lost more than {self.limit:.0%} (DPGKG_MAX_SHRINK) of "
+                f"what version {self.served} serves: {lost}; it was not swapped in. If the "
+                "sources really shrank, build again with --allow-shrink")
+
+
+def _share(old: int, new: int) -> float:
+    return (old - new) / old if old else 0.0
+
+
+_SOLUTIONS = f"SELECT (COUNT(DISTINCT ?s) AS ?n) {{ ?s a <{DPG.Solution.value}> }}"
+_SERVED_BUILD = (f"SELECT ?t ?r {{ ?b <{DPG.tripleCount.value}> ?t ; "
+                 f"<{DPG.recordCount.value}> ?r }} ORDER BY DESC(?t) LIMIT 1")
+_TRIPLES = "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
+
+
+def _count(results) -> int:
+    row = next(iter(results), None)
+    return int(row["n"].value) if row is not None and row["n"] is not None else 0
+
+
+def check_shrink(store: Store, writer: StoreWriter, report: BuildReport, settings: Settings,
+                 allow_shrink: bool) -> dict | None:
+    """Solutions, records and triples of the version served and of the new one
+    ({what: [served, new]}, None when nothing is served yet); raises ShrinkRefused when
+    one of them fell by more than ``settings.max_shrink`` and not `allow_shrink`."""
+    try:
+        served = store.version()
+        old_solutions = _count(store.query(_SOLUTIONS))
+        row = next(iter(store.query(_SERVED_BUILD)), None)
+        if row is not None:
+            old_triples, old_records = int(row["t"].value), int(row["r"].value)
+        else:  # a graph not made by a build (a hand-loaded store): count what it has
+            old_triples, old_records = _count(store.query(_TRIPLES)), None
+    except NoGraph:
+        return None
+    finally:
+        store.close()
+    counts = {"solutions": (old_solutions, _count(writer.query(_SOLUTIONS))),
+              "records": (old_records, report.records),
+              "triples": (old_triples, report.triples)}
+    counts = {k: v for k, v in counts.items() if v[0] is not None}
+    losses = {k: v for k, v in counts.items() if _share(*v) > settings.max_shrink}
+    if losses and not allow_shrink:
+        raise ShrinkRefused(losses, served, settings.max_shrink, report)
+    if losses:
+        report.problems.append(Problem(
+            source="build", severity="warning", message="allowed to shrink (--allow-shrink): "
+            + ", ".join(f"{k} {o} -> {n}" for k, (o, n) in losses.items())))
+    return {k: list(v) for k, v in counts.items()}
+
+
 def ontology_files() -> list[Path]:
-    return sorted(ONTOLOGY_DIR.glob("*.ttl"))
+    return asset_files(ONTOLOGY_DIR, "*.ttl")
 
 
 def shapes_files() -> list[Path]:
-    return sorted(SHAPES_DIR.glob("*.ttl"))
+    return asset_files(SHAPES_DIR, "*.ttl")
 
 
 def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | None = None
@@ -103,23 +167,37 @@ def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | No
     from dpgkg.harvest.alliance import harvest_alliance
     from dpgkg.harvest.countries import CountryMatcher, country_graph
     from dpgkg.harvest.licences import LicenceIndex
+    from dpgkg.harvest.organisations import OrganisationTable, organisation_graph, reconcile
     from dpgkg.harvest.registry import harvest_registry
     from dpgkg.harvest.sdg import harvest_sdg
     from dpgkg.sources.countries import read_countries
 
-    src = settings.sources
     result = HarvestResult()
-    country_rows = read_countries(locate("countries", src))
+    with named("countries"):
+        country_rows = read_countries(locate("countries", settings))
     matcher = CountryMatcher(country_rows)
     result.graphs.append(country_graph(ctx, country_rows))
-    result.extend(harvest_sdg(locate("sdg", src), locate("sdg-ontology", src), ctx))
-    result.extend(harvest_alliance(
-        {k: locate(k, src) for k in ("members", "recommendations", "roadmap", "compact")}, ctx))
-    registry_location = locate("registry", src)
-    licences = LicenceIndex.from_registry(registry_location)
-    registry = harvest_registry(registry_location, ctx, countries=matcher, licences=licences)
+    with named("sdg"):
+        result.extend(harvest_sdg(locate("sdg", settings), locate("sdg-ontology", settings),
+                                  ctx))
+    # The alliance's tables and the organisation table are this project's own facts:
+    # data/, never a sources directory.
+    organisations = OrganisationTable(organisation_rows())
+    names: Counter = Counter()
+    result.extend(harvest_alliance(alliance_locations(), ctx, organisations, names))
+    registry_location = locate("registry", settings)
+    with named("registry"):
+        licences = LicenceIndex.from_registry(registry_location)
+        registry = harvest_registry(registry_location, ctx, countries=matcher,
+                                    licences=licences, organisations=organisations,
+                                    organisation_names=names)
     result.extend(registry)
+    result.problems.extend(_history(settings, registry, ctx, licences))
+    _schema_approvals(settings, licences)
     result.graphs.append(licences.licence_graph(ctx))
+    result.graphs.append(organisation_graph(organisations, ctx))
+    # the table's own problems, and how many candidate pairs it does not settle yet
+    result.problems.extend(reconcile(organisations, names).problems)
     if matcher.unmatched:
         result.problems.extend(
             Problem(source="registry", field="locations", severity="warning",
@@ -128,18 +206,78 @@ def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | No
     return result
 
 
+def organisation_reconciliation(settings: Settings):
+    """What data/organisations.csv makes of every organisation name the registry and the
+    member list write (`dpgkg organisations`): merged groups, units, unsettled pairs."""
+    from dpgkg.harvest.organisations import OrganisationTable, reconcile, record_names
+    from dpgkg.sources.reference import read_csv_rows
+    from dpgkg.sources.registry import open_registry
+
+    names: Counter = Counter()
+    for row in read_csv_rows(alliance_locations()["members"]):
+        names.update(n for n in (row.values.get("name"), row.values.get("predecessor")) if n)
+    with named("registry"):
+        snap = open_registry(locate("registry", settings))
+    for rf in snap.files:
+        names.update(record_names(rf.record))
+    return reconcile(OrganisationTable(organisation_rows()), names)
+def _schema_approvals(settings: Settings, licences) -> None:
+    """What validation takes as approved, the licence graph says is approved: the licences
+    the registry's nominee schema accepts beyond its approved-licence page (OGL-UK-3.0)."""
+    import json
+
+    from dpgkg.sources import registry_file
+    from dpgkg.validation.engine import schema_only_licences
+
+    with named("registry nominee-schema.json"):
+        schema = json.loads(registry_file("nominee-schema.json", settings))
+    for lid, sections in schema_only_licences(schema, licences).items():
+        for section in sections:
+            licences.approved.setdefault(section, set()).add(lid)
+
+
+def _history(settings: Settings, registry: HarvestResult, ctx: HarvestContext,
+             licences) -> list[Problem]:
+    """Dates and changes from the registry's git history onto the record graphs; without
+    a history, one warning that they are unknown. A history that cannot be read or is not
+    the registry stops the build (SourceError) before the store is touched."""
+    from dpgkg.harvest.history import attach_history
+    from dpgkg.sources.history import load_history
+
+    if not settings.history:
+        return [Problem(source="history", severity="warning", message=(
+            "no registry history given (--history PATH|URL, DPGKG_HISTORY): records' dates "
+            "(dct:issued, dct:modified) and stage changes are unknown and left out"))]
+    with named("history"):
+        history = load_history(settings.history, settings.cache_dir)
+
+    def normalise(raw: str) -> str | None:
+        return licences.normalise(raw, record_use=False)[0]
+
+    return attach_history(registry, history, ctx, normalise,
+                          lambda key: licences.info(key) is not None)
+
+
 def load_tbox(settings: Settings) -> rdflib.Graph:
     """The ontology plus the SDG ontology: what reasoning compiles into rules."""
     g = rdflib.Graph()
     for f in ontology_files():
         g.parse(f, format="turtle")
-    g.parse(data=read_bytes(locate("sdg-ontology", settings.sources)), format="turtle")
+    with named("sdg-ontology"):
+        g.parse(data=read_bytes(locate("sdg-ontology", settings)), format="turtle")
     return g
 
 
 def build(settings: Settings, progress: Progress | None = None,
-          validate: bool = True, publish: bool = True) -> BuildReport:
-    """Build the graph from the sources into a new store version and swap it in."""
+          validate: bool = True, publish: bool = True, allow_shrink: bool = False
+          ) -> BuildReport:
+    """Build the graph from the sources into a new store version and swap it in.
+
+    With `publish`, the dumps, VoID counts and change feed entry of the new version are
+    written before it is swapped in. A version that has lost more than
+    ``settings.max_shrink`` of the solutions, records or triples of the one served is
+    not swapped in (:class:`ShrinkRefused`) unless `allow_shrink`.
+    """
     report = BuildReport()
     step = _Timer(report, progress)
     iris = IRIs(settings.base_iri)
@@ -158,36 +296,28 @@ def build(settings: Settings, progress: Progress | None = None,
     # before the store is opened) and work while the graph is loaded and inferred.
     validation = None
     if validate:
-        try:
-            from dpgkg.validation import start_store_validation
-        except ImportError:  # shapes not there yet
-            start_store_validation = None
-        if start_store_validation is not None:
-            advance = progress("records validated", report.records) if progress else None
-            validation = start_store_validation(harvested, settings, progress=advance)
+        from dpgkg.validation import start_store_validation
+
+        advance = progress("records validated", report.records) if progress else None
+        validation = start_store_validation(harvested, settings, progress=advance)
     try:
-        writer = _load_and_swap(settings, report, harvested, ctx, step, validation)
+        _load_and_swap(settings, report, harvested, ctx, step, validation, publish,
+                       allow_shrink)
     finally:
         if validation is not None:
             validation.cancel()
-    if publish:
-        with step("publish"):  # dumps, VoID counts, change feed of the version just served
-            try:
-                after_build(settings, report, writer.committed, writer.merged_nt)
-            except Exception as exc:  # noqa: BLE001 -- the new graph is served already: warn
-                report.problems.append(Problem(source="publish", severity="warning",
-                                               message=f"dumps not written: {exc}"))
     report.timings["total"] = time.perf_counter() - t0
     return report
 
 
 def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: HarvestContext,
-                   step, validation) -> StoreWriter:
-    """Load, infer, add the validation results, describe the build and swap it in;
-    returns the writer, which holds the committed version as it staged it in memory."""
+                   step, validation, publish: bool, allow_shrink: bool) -> StoreWriter:
+    """Load, infer, add the validation results, describe the build, check it against
+    the version served, publish its dumps and swap it in; returns the writer."""
     iris = ctx.iris
     store = open_store(settings.store, settings=settings)
-    with store.writer() as writer:
+    with store.writer() as writer, (publishing(settings.store, writer.version_id)
+                                    if publish else contextlib.nullcontext()):
         with step("load"):
             for hg in harvested.graphs:
                 writer.add_graph(hg.graph, hg.triples)
@@ -197,10 +327,17 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
                 writer.add_quads(parse_into(f, ox.RdfFormat.TURTLE, ox.NamedNode(SHAPES_IRI)))
 
         with step("reason"):
-            rules = reasoning.compile_rules(load_tbox(settings))
             inferred_graph = iris.inferred_graph()
-            report.inferred = reasoning.materialise(
-                writer.query, lambda ts: writer.add_graph(inferred_graph, ts), rules)
+            add = lambda ts: writer.add_graph(inferred_graph, ts)
+            if settings.reasoner == "owlrl":
+                report.inferred = reasoning.materialise_owlrl(writer.query, add,
+                                                              load_tbox(settings))
+            elif settings.reasoner == "fast":
+                report.inferred = reasoning.materialise(
+                    writer.query, add, reasoning.compile_rules(load_tbox(settings)))
+            else:
+                raise ValueError(f"reasoner {settings.reasoner!r}: expected one of "
+                                 f"{', '.join(reasoning.REASONERS)}")
 
         if validation is not None:
             with step("validate"):  # what is left of it: it started after the harvest
@@ -219,6 +356,17 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
                 ox.Triple(build_iri, DCT.identifier, lit(writer.version_id)),
             ])
 
-        with step("swap"):
-            report.version = writer.commit()
+        with step("check"):
+            report.extra["shrink"] = check_shrink(store, writer, report, settings,
+                                                  allow_shrink)
+
+        def before_swap(version: str, staged, merged_nt) -> None:
+            with step("publish"):  # dumps, VoID counts, change feed of the new version
+                entry = publish_dumps(settings, version, staged, merged_nt)
+            if entry is not None:
+                report.extra["changes"] = change_counts(entry)
+
+        with step("swap"):  # the new version written to the store, published, swapped in
+            report.version = writer.commit(before_swap=before_swap if publish else None)
+        report.timings["swap"] -= report.timings.get("publish", 0.0)
     return writer

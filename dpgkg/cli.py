@@ -9,18 +9,43 @@ from pathlib import Path
 
 import click
 
-from dpgkg.config import Settings
+from dpgkg.config import AssetMissing, Settings
+from dpgkg.sources import SourceError
+
+# What a user can fix (a source out of reach, an incomplete install): one line, exit 2.
+USER_ERRORS = (SourceError, AssetMissing)
 
 
 def _settings(ctx: click.Context, **overrides) -> Settings:
     return ctx.obj.with_(**overrides)
 
 
-@click.group()
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("dpgkg.debug"))
+
+
+class _Group(click.Group):
+    """Commands whose user errors end in one line and exit 2 (a traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            if ctx.meta.get("dpgkg.debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
 @click.option("--base-iri", envvar="DPGKG_BASE_IRI", help="Base of minted IRIs.")
+@click.option("--debug", is_flag=True, envvar="DPGKG_DEBUG",
+              help="Show the traceback of an error, not just its one line.")
 @click.pass_context
-def main(ctx: click.Context, base_iri: str | None) -> None:
+def main(ctx: click.Context, base_iri: str | None, debug: bool) -> None:
     """dpgkg: the Digital Public Goods knowledge graph."""
+    ctx.meta["dpgkg.debug"] = debug
     ctx.obj = Settings.from_env(base_iri=base_iri)
 
 
@@ -30,18 +55,31 @@ def _interrupt(signum, frame):
 
 @main.command()
 @click.option("--sources", type=click.Path(file_okay=False),
-              help="Directory laid out like ../shared (default: $DPGKG_SOURCES or public sources).")
+              help="Directory laid out like ../shared (default: $DPGKG_SOURCES, else the public "
+                   "sources, which need the network).")
 @click.option("--store", type=click.Path(), help="Store directory (or http(s) URL).")
+@click.option("--history", metavar="PATH|URL",
+              help="The registry's git history (a clone, a git bundle or a git URL): records' "
+                   "dates and changes (default: $DPGKG_HISTORY; none: dates unknown).")
 @click.option("--no-validate", is_flag=True, help="Skip validating records against the shapes.")
+@click.option("--reasoner", type=click.Choice(["fast", "owlrl"]),
+              help="What infers the ontology's entailments: fast (default) or owlrl, the "
+                   "reference implementation (much slower).")
 @click.option("--no-dumps", is_flag=True,
               help="Skip writing dumps, VoID counts and the change feed (a quick rebuild).")
+@click.option("--allow-shrink", is_flag=True,
+              help="Swap the new graph in even when it has lost more than DPGKG_MAX_SHRINK "
+                   "of the solutions, records or triples of the graph served.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.pass_context
-def build(ctx, sources, store, no_validate, no_dumps, quiet):
+def build(ctx, sources, store, history, no_validate, no_dumps, quiet, reasoner,
+          allow_shrink):
     """Harvest the sources, infer, validate and swap the new graph in."""
+    from dpgkg.build import ShrinkRefused
     from dpgkg.build import build as run_build
 
-    settings = _settings(ctx, sources=sources, store=store)
+    settings = _settings(ctx, sources=sources, store=store, reasoner=reasoner,
+                         history=history)
     bars = []
 
     def progress(step: str, total: int | None = None):
@@ -66,12 +104,23 @@ def build(ctx, sources, store, no_validate, no_dumps, quiet):
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = run_build(settings, progress=None if quiet else progress,
-                           validate=not no_validate, publish=not no_dumps)
+                           validate=not no_validate, publish=not no_dumps,
+                           allow_shrink=allow_shrink)
+    except ShrinkRefused as exc:  # not a crash: a verdict on the sources, exit 2
+        for p in exc.report.skipped:
+            click.echo(f"skipped: {p}", err=True)
+        click.echo(f"build refused: {exc}", err=True)
+        click.echo("the previous graph is still in place", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("build interrupted: nothing was swapped in; "
                    "the previous graph (if any) is still in place", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 -- a failed build says why, keeps the old graph
+    except USER_ERRORS:
+        raise  # one line and exit 2, by the group
+    except Exception as exc:  # a failed build says why, and keeps the old graph
+        if _debug():
+            raise
         click.echo(f"build failed: {type(exc).__name__}: {exc}", err=True)
         click.echo("the previous graph (if any) is still in place", err=True)
         sys.exit(1)
@@ -84,6 +133,32 @@ def build(ctx, sources, store, no_validate, no_dumps, quiet):
         for p in report.warnings:
             click.echo(str(p), err=True)
     click.echo(json.dumps(report.summary(), indent=2))
+
+
+@main.command()
+@click.option("--sources", type=click.Path(file_okay=False),
+              help="Directory laid out like ../shared (default: $DPGKG_SOURCES, else the public "
+                   "registry, which needs the network).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def organisations(ctx, sources, fmt):
+    """The reconciliation of organisation names by data/organisations.csv: merged groups,
+    units, pairs kept apart, and the candidate pairs the table does not settle yet."""
+    from dpgkg.build import organisation_reconciliation
+
+    r = organisation_reconciliation(_settings(ctx, sources=sources))
+    for p in r.problems:
+        click.echo(str(p), err=True)
+    if fmt == "json":
+        click.echo(json.dumps({
+            **r.summary(), "groups": r.groups, "units": r.units,
+            "kept_apart": [[c.a, c.b, c.reason] for c in r.apart],
+            "unsettled": [[c.a, c.b, c.reason] for c in r.unsettled],
+            "unused_names": r.unused}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(r.text(), nl=False)
+        click.echo(json.dumps(r.summary()), err=True)
 
 
 @main.command()
@@ -134,7 +209,7 @@ def serve(ctx, store, sources, host, port, workers, query_timeout):
     from dpgkg.web.server import serve as run_server
 
     settings = _settings(ctx, store=store, sources=sources, query_timeout=query_timeout)
-    run_server(settings, host=host, port=port, workers=workers)
+    run_server(settings, host=host, port=port, workers=workers, debug=_debug())
 
 
 @main.command()
@@ -167,6 +242,13 @@ def validate(ctx, paths, fmt, whole_registry, sources):
                                          keep_report=fmt in ("turtle", "json-ld"))
     except v.InputError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except USER_ERRORS:
+        raise  # one line and exit 2, by the group
+    except Exception as exc:  # not a verdict: exit 2, never 1 ("does not conform")
+        if _debug():
+            raise
+        click.echo(f"error: validation could not run: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
     for o in outcomes:
         if o.error is not None:

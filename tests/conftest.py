@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,7 +16,14 @@ from dpgkg.config import Settings
 from dpgkg.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# The real sources: ../shared on every development machine and in CI. DPGKG_TEST_SHARED
+# points elsewhere (a path that does not exist: run the suite as a machine without them).
+SHARED = Path(os.environ.get("DPGKG_TEST_SHARED") or ROOT.parent / "shared")
+NO_SHARED = f"the real sources ({SHARED}, laid out like ../shared) are not here"
+HAVE_SHARED = (SHARED / "registry").is_dir()
+# For a test or module that reads ../shared directly rather than through `shared`.
+needs_shared = pytest.mark.skipif(not HAVE_SHARED, reason=NO_SHARED)
+DATA = ROOT / "data"        # this project's own facts (always in the checkout)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -36,9 +44,9 @@ REGISTRY_REPO = unpack_tree(FIXTURES / "registry" / "repo.json")
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
-    """../shared, the real sources; tests that need it skip without it."""
-    if not (SHARED / "registry").is_dir():
-        pytest.skip("../shared is not beside the repository")
+    """../shared, the real sources; tests that need it skip without it (and say so)."""
+    if not HAVE_SHARED:
+        pytest.skip(NO_SHARED)
     return SHARED
 
 
@@ -59,13 +67,30 @@ def mini_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def full_settings(shared, tmp_path_factory) -> Settings:
-    """The full graph built once per session from ../shared by the real pipeline."""
+    """The full graph built once per session from ../shared by the real pipeline, with the
+    registry's git history (../shared/registry-history) when it is there."""
     from dpgkg.build import build
 
-    settings = Settings(store=str(tmp_path_factory.mktemp("full-store")), sources=str(shared))
+    history = shared / "registry-history" / "publicgoods-candidates.bundle"
+    settings = Settings(store=str(tmp_path_factory.mktemp("full-store")), sources=str(shared),
+                        history=str(history) if history.is_file() else None,
+                        cache_dir=str(tmp_path_factory.mktemp("full-cache")))
     report = build(settings)
     assert report.records > 700, report.summary()
     return settings
+
+
+@pytest.fixture(scope="session")
+def history_clone(shared, tmp_path_factory) -> Path:
+    """A clone of the registry's history bundle, for computing answers with `git log`."""
+    import subprocess
+
+    bundle = shared / "registry-history" / "publicgoods-candidates.bundle"
+    if not bundle.is_file():
+        pytest.skip(f"the registry's history bundle ({bundle}) is not here")
+    target = tmp_path_factory.mktemp("history") / "registry"
+    subprocess.run(["git", "clone", "--quiet", str(bundle), str(target)], check=True)
+    return target
 
 
 def pytest_collection_modifyitems(items):

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from dpgkg.cli import main
+from dpgkg.sources import FIX
 from dpgkg.store import open_store
 
 
@@ -52,12 +53,22 @@ def test_failed_build_leaves_the_previous_graph_serving(sources, tmp_path):
     version = store.version()
     before = store.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0]["n"].value
 
-    (sources / "reference" / "members.csv").unlink()
+    # A source that breaks the build half-way (the SDG ontology is parsed for reasoning).
+    (sources / "sdg" / "sdgs-ontology.ttl").write_text("this is not Turtle {")
     result = run("build", "-q", "--sources", sources, "--store", store_dir)
     assert result.exit_code == 1
-    assert "members" in result.stderr and "previous graph" in result.stderr
+    assert "build failed" in result.stderr and "previous graph" in result.stderr
     assert store.version() == version
     assert store.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0]["n"].value == before
+
+    # A source that is not there: one line naming it and the fix, exit 2.
+    missing = sources / "countries" / "country-codes.csv"
+    missing.unlink()
+    result = run("build", "-q", "--sources", sources, "--store", store_dir)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: cannot read source 'countries' at {missing}: no such file or directory; {FIX}"]
+    assert store.version() == version
     # nothing half-built is left beside the served version
     assert [p.name for p in (store_dir / "versions").iterdir()] == [version]
 

@@ -12,9 +12,9 @@ from dpgkg.harvest.countries import CountryMatcher, country_graph
 from dpgkg.iris import IRIs
 from dpgkg.rdf import sparql_prefixes
 from dpgkg.sources.countries import read_countries
+from tests.conftest import NO_SHARED, SHARED
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "registry"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 ID = "https://w3id.org/dpgkg/id/"
 
 
@@ -22,7 +22,7 @@ ID = "https://w3id.org/dpgkg/id/"
 def rows():
     path = SHARED / "countries" / "country-codes.csv"
     if not path.is_file():
-        pytest.skip("../shared is not beside the repository")
+        pytest.skip(NO_SHARED)
     return read_countries(str(path))
 
 

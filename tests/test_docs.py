@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import rdflib
 from dpgkg.cli import main
 from dpgkg.config import SHAPES_DIR, Settings
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 
 
 def test_every_cli_command_is_in_the_readme():
@@ -35,3 +37,15 @@ def test_every_shape_and_group_has_a_label_and_comment():
                      if g.value(s, rdflib.RDFS.label) is None
                      or g.value(s, rdflib.RDFS.comment) is None)
     assert missing == []
+
+
+def test_every_jsonld_context_term_is_documented():
+    """Every term of /context.jsonld (ontology/context.jsonld) is named, in backquotes, in
+    the JSON-LD section of docs/model.md."""
+    ctx = json.loads((ROOT / "ontology" / "context.jsonld").read_text())["@context"]
+    model = (ROOT / "docs" / "model.md").read_text()
+    assert "\n## JSON-LD" in model, "docs/model.md has no JSON-LD section"
+    section = model.split("\n## JSON-LD", 1)[1].split("\n## ", 1)[0]
+    terms = [t for t in ctx if not t.startswith("@")]
+    assert len(terms) > 100
+    assert [t for t in terms if f"`{t}`" not in section] == []

@@ -196,8 +196,8 @@ def test_store_killed_mid_build_previous_graph_keeps_serving(remote):
         assert build_ids(base) == [after]
         assert count(base) == n_before  # the same sources: the same graph
         store = open_store(settings.store, settings=settings)
-        assert not store.ask('ASK { GRAPH ?g { ?s ?p ?o } '
-                             'FILTER(STRSTARTS(STR(?g), "urn:dpgkg:staging")) }')
+        assert not bool(store.raw_query('ASK { GRAPH ?g { ?s ?p ?o } '
+                                        'FILTER(STRSTARTS(STR(?g), "urn:dpgkg:staging")) }'))
 
 
 # The remote store down while dpgkg serve fronts it -----------------------------------

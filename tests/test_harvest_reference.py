@@ -1,9 +1,11 @@
-"""The reference harvests (SDG KOS, members, recommendations, roadmap, compact), asked with
-SPARQL and checked against the sources read independently here."""
+"""The reference harvests (SDG KOS from the sources; members, recommendations, roadmap,
+compact from this project's data/), asked with SPARQL and checked against the files read
+independently here."""
 
 from __future__ import annotations
 
 import csv
+import re
 import time
 from collections import Counter
 from datetime import date
@@ -16,17 +18,15 @@ from dpgkg.harvest import HarvestContext, HarvestResult
 from dpgkg.harvest.alliance import harvest_alliance
 from dpgkg.harvest.sdg import harvest_sdg
 from dpgkg.iris import IRIs
-from dpgkg.rdf import sparql_prefixes
+from dpgkg.rdf import DPG, sparql_prefixes
+from dpgkg.sources.data import alliance_locations
 from dpgkg.sources.reference import parse_partial_date, read_csv
+from tests.conftest import DATA, NO_SHARED, SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REFERENCE = SHARED / "reference"
 SDG_DIR = SHARED / "sdg"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference"
 TECH_ENVOY = "Office of the Secretary-General's Envoy on Technology"
 
-needs_shared = pytest.mark.skipif(not REFERENCE.is_dir() or not SDG_DIR.is_dir(),
-                                  reason="../shared is not beside the repository")
 
 
 def ctx() -> HarvestContext:
@@ -56,7 +56,7 @@ def count(store: ox.Store, where: str) -> int:
 @pytest.fixture(scope="module")
 def sdg() -> tuple[HarvestResult, ox.Store, float]:
     if not SDG_DIR.is_dir():
-        pytest.skip("../shared is not beside the repository")
+        pytest.skip(NO_SHARED)
     started = time.perf_counter()
     result = harvest_sdg(str(SDG_DIR / "sdg-kos-goals-targets-indicators.ttl"),
                          str(SDG_DIR / "sdgs-ontology.ttl"), ctx())
@@ -83,6 +83,23 @@ def test_sdg_counts_and_links(sdg):
     assert count(store, "?i a sdgo:Indicator FILTER NOT EXISTS { ?i skos:broader ?t }") == 0
     assert count(store, "sdg:4 sdgo:hasTarget sdg:4.1 . sdg:4.1 sdgo:hasIndicator sdg:C040101 "
                         ". sdg:C040101 skos:broader sdg:4.1 . sdg:4.1 skos:broader sdg:4") == 1
+
+
+def test_sdg_one_notation_per_concept(sdg):
+    """skos:notation is the KOS's compact code, the only one; the padded and permanent
+    codes are kept under properties of their own (read from the KOS file directly)."""
+    _, store, _ = sdg
+    kos = (SDG_DIR / "sdg-kos-goals-targets-indicators.ttl").read_text()
+    codes = {kind: set(re.findall(rf'"([^"]+)"\^\^sdgo:{kind}\b', kos))
+             for kind in ("SDGCode", "SDGCodeCompact", "SDGCodePerm")}
+    assert count(store, "?c skos:notation ?a, ?b FILTER(?a != ?b)") == 0
+    got = {r["n"] for r in ask(store, "SELECT ?n { ?c skos:notation ?n . ?c a ?k "
+                                      "FILTER(?k IN (sdgo:Goal, sdgo:Target, sdgo:Indicator)) }")}
+    assert got == codes["SDGCodeCompact"]
+    assert {r["n"] for r in ask(store, "SELECT ?n { ?c dpg:sdgCode ?n }")} == codes["SDGCode"]
+    assert {r["n"] for r in ask(store, "SELECT ?n { ?c dpg:sdgPermanentCode ?n }")} == \
+        codes["SDGCodePerm"]
+    assert ask(store, "SELECT ?n { sdg:3 skos:notation ?n }") == [{"n": "3"}]
 
 
 def test_sdg_labels_in_three_languages(sdg):
@@ -123,22 +140,24 @@ def test_sdg_provenance_and_no_blank_nodes(sdg):
 
 LOCATIONS = {
     "members": "members.csv",
-    "recommendations": "digital-cooperation-recommendations.csv",
+    "recommendations": "recommendations.csv",
     "roadmap": "roadmap-areas.csv",
-    "compact": "global-digital-compact-objectives.csv",
+    "compact": "compact-objectives.csv",
 }
+
+
+def test_the_build_reads_the_alliance_tables_from_data():
+    assert alliance_locations() == {k: str(DATA / v) for k, v in LOCATIONS.items()}
 
 
 @pytest.fixture(scope="module")
 def alliance() -> tuple[HarvestResult, ox.Store]:
-    if not REFERENCE.is_dir():
-        pytest.skip("../shared is not beside the repository")
-    result = harvest_alliance({k: str(REFERENCE / v) for k, v in LOCATIONS.items()}, ctx())
+    result = harvest_alliance(alliance_locations(), ctx())
     return result, to_store(result)
 
 
 def csv_rows(name: str) -> list[dict[str, str]]:
-    with open(REFERENCE / LOCATIONS[name], encoding="utf-8-sig", newline="") as f:
+    with open(DATA / LOCATIONS[name], encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -155,10 +174,8 @@ def test_alliance_graphs_and_no_problems(alliance):
 
 
 def test_read_csv_matches_csv_module():
-    if not REFERENCE.is_dir():
-        pytest.skip("../shared is not beside the repository")
     for name, file in LOCATIONS.items():
-        assert read_csv(str(REFERENCE / file)) == [
+        assert read_csv(str(DATA / file)) == [
             {k: v.strip() for k, v in row.items()} for row in csv_rows(name)]
 
 
@@ -175,7 +192,7 @@ def test_members_and_memberships(alliance):
     assert count(store, "?m dpg:isCurrent true") == sum(1 for r in rows if not r["left"])
     assert count(store, "?m dpg:isCurrent false ; dpg:left ?l") == sum(1 for r in rows
                                                                       if r["left"])
-    assert count(store, "?o dpg:headquarters ?c") == sum(1 for r in rows if r["country"])
+    assert count(store, "?o dpg:headquarters ?c") == sum(1 for r in rows if r["headquarters"])
     # blank joined: a membership with only its end
     for r in rows:
         if not r["joined"]:
@@ -194,22 +211,29 @@ def test_the_alliance(alliance):
                      "url": "https://www.digitalpublicgoods.net/", "rec": "1B", "area": "2"}]
 
 
-def test_dates_are_typed_as_precisely_as_known(alliance):
+def test_dates_are_dates_with_their_precision(alliance):
+    """dpg:joined and dpg:left are xsd:date (a year or month: its first day), the precision
+    beside them; the OWL-Time instants keep the value as precisely as the table gives it."""
     _, store = alliance
-    types = {r["m"].rsplit("/", 1)[1]: (r["v"], r["dt"]) for r in ask(store, """
-        SELECT ?m ?v ?dt WHERE { ?m dpg:joined ?v BIND(datatype(?v) AS ?dt) }""")}
     xsd = "http://www.w3.org/2001/XMLSchema#"
-    assert types["office-of-the-secretary-general-s-envoy-on-technology"] == (
-        "2021-09-27", xsd + "date")
-    assert types["unicef"] == ("2019", xsd + "gYear")
-    left = {r["v"]: r["dt"] for r in ask(store, """SELECT ?v ?dt WHERE {
+    got = {r["m"].rsplit("/", 1)[1]: (r["v"], r["dt"], r["p"]) for r in ask(store, """
+        SELECT ?m ?v ?dt ?p WHERE { ?m dpg:joined ?v ; dpg:joinedPrecision ?p
+          BIND(datatype(?v) AS ?dt) }""")}
+    assert {dt for _, dt, _ in got.values()} == {xsd + "date"}
+    assert got["office-of-the-secretary-general-s-envoy-on-technology"] == (
+        "2021-09-27", xsd + "date", "day")
+    assert got["unicef"] == ("2019-01-01", xsd + "date", "year")
+    left = {(r["v"], r["p"]) for r in ask(store, """SELECT ?v ?p WHERE {
         ?m org:member/schema:name "United States Agency for International Development (USAID)" ;
-           dpg:left ?v BIND(datatype(?v) AS ?dt) }""")}
-    assert left == {"2025-03": xsd + "gYearMonth"}
-    # the instants carry the same values with the time: property for their precision
-    assert count(store, """?m dpg:joined ?v ; org:memberDuring/time:hasBeginning ?s .
-        ?s a time:Instant ; time:inXSDDate|time:inXSDgYear|time:inXSDgYearMonth ?v""") == \
-        sum(1 for r in csv_rows("members") if r["joined"])
+           dpg:left ?v ; dpg:leftPrecision ?p }""")}
+    assert left == {("2025-03-01", "month")}
+    # the instants carry each value as written, with the time: property for its precision
+    written = {r["joined"] for r in csv_rows("members") if r["joined"]}
+    instants = {r["v"] for r in ask(store, """SELECT ?v { ?m dpg:joined ?j ;
+        org:memberDuring/time:hasBeginning ?s . ?s a time:Instant ;
+        time:inXSDDate|time:inXSDgYear|time:inXSDgYearMonth ?v }""")}
+    assert instants == written
+    assert count(store, "?m dpg:joined ?v") == sum(1 for r in csv_rows("members") if r["joined"])
 
 
 def test_tech_envoy_successor(alliance):
@@ -243,10 +267,7 @@ def test_joined_after_the_tech_envoy_by_type(alliance):
         SELECT ?type (COUNT(?o) AS ?n) WHERE {{
           ?envoy schema:name "{TECH_ENVOY}" . ?em org:member ?envoy ; dpg:joined ?ej .
           ?m org:member ?o ; dpg:joined ?j . ?o dpg:memberType ?type .
-          FILTER(
-            (datatype(?j) = xsd:date && ?j > ?ej)
-            || (datatype(?j) = xsd:gYearMonth && STR(?j) > SUBSTR(STR(?ej), 1, 7))
-            || (datatype(?j) = xsd:gYear && xsd:integer(STR(?j)) > YEAR(?ej)))
+          FILTER(?j > ?ej)    # one datatype: a plain comparison
         }} GROUP BY ?type""")}
     assert got == dict(expected)
     assert sum(got.values()) > 40  # most members came after 2021-09-27
@@ -269,14 +290,23 @@ def test_recommendations_roadmap_compact(alliance):
                         "; skos:prefLabel ?l") == 8
     links = {(r["a"], r["r"]) for r in ask(store, """SELECT ?a ?r WHERE {
         ?x a dpg:RoadmapArea ; skos:notation ?a ; dpg:followsUp/skos:notation ?r }""")}
-    assert links == {(a["number"], rec) for a in areas
-                     for rec in a["follows_recommendations"].split()}
+    assert links == {(a["area"], rec) for a in areas for rec in a["follows_up"].split()}
 
     objectives = csv_rows("compact")
     assert len(objectives) == 5
     got = {r["n"]: r["l"] for r in ask(store, """SELECT ?n ?l WHERE { ?o a dpg:CompactObjective ;
         skos:inScheme dpg:GlobalDigitalCompact ; skos:notation ?n ; skos:prefLabel ?l }""")}
-    assert got == {o["number"]: o["title"] for o in objectives}
+    assert got == {o["objective"]: o["title"] for o in objectives}
+    # objective 1 continues Roadmap area 2 and recommendation 1B (the table's own column)
+    continues = {(r["o"], r["kind"], r["n"]) for r in ask(store, """
+        SELECT ?o ?kind ?n WHERE { ?x a dpg:CompactObjective ; skos:notation ?o ;
+          dpg:continues ?y . ?y a ?kind ; skos:notation ?n
+          FILTER(?kind IN (dpg:RoadmapArea, dpg:Recommendation)) }""")}
+    expected = {(o["objective"], (DPG.RoadmapArea if ref.isdigit() else DPG.Recommendation)
+                 .value, ref) for o in objectives for ref in o["continues"].split()}
+    assert continues == expected
+    assert ("1", DPG.RoadmapArea.value, "2") in continues
+    assert ("1", DPG.Recommendation.value, "1B") in continues
 
 
 # --- malformed rows -------------------------------------------------------------------------
@@ -290,7 +320,7 @@ def test_bad_rows_are_problems_not_exceptions():
         assert p.source == location and "members-bad.csv" in str(p)
     # line numbers count the header as line 1
     assert set(by_field) == {"row 3, column joined", "row 4, column type", "row 5, column name",
-                             "row 6, column country", "row 6, column joined_basis",
+                             "row 6, column headquarters", "row 6, column joined_basis",
                              "row 6, column left"}
     assert "2022-13-40" in by_field["row 3, column joined"].message
     assert "charity" in by_field["row 4, column type"].message
@@ -303,8 +333,8 @@ def test_bad_rows_are_problems_not_exceptions():
                         "dpg:joinedBasis dpg:Announcement ; dpg:isCurrent true") == 1
     assert count(store, '?o schema:name "Bad Date Org" . ?m org:member ?o ; dpg:joined ?j') == 0
     assert count(store, '?o schema:name "Odd Type Org" ; dpg:memberType ?t') == 0
-    assert count(store, '?o schema:name "Odd Type Org" . ?m org:member ?o ; dpg:joined ?j '
-                        "FILTER(datatype(?j) = xsd:gYear)") == 1
+    assert count(store, '?o schema:name "Odd Type Org" . ?m org:member ?o ; dpg:joined ?j ; '
+                        'dpg:joinedPrecision "year" FILTER(datatype(?j) = xsd:date)') == 1
     # a left date that does not parse is dropped, but the membership still ended
     assert count(store, '?o schema:name "Gone Org" . ?m org:member ?o ; dpg:isCurrent false '
                         "FILTER NOT EXISTS { ?m dpg:left ?l }") == 1

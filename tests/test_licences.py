@@ -11,10 +11,9 @@ from dpgkg.harvest import HarvestContext
 from dpgkg.harvest.licences import LicenceIndex, licence_graph, parse_approved
 from dpgkg.iris import IRIs
 from dpgkg.rdf import sparql_prefixes
-from tests.conftest import REGISTRY_REPO
+from tests.conftest import NO_SHARED, REGISTRY_REPO, SHARED
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "registry"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.mark.parametrize("written, current", [
@@ -80,7 +79,7 @@ def test_licence_graph_small_and_typed():
 
 def test_real_approved_list():
     if not (SHARED / "registry").is_dir():
-        pytest.skip("../shared is not beside the repository")
+        pytest.skip(NO_SHARED)
     index = LicenceIndex.from_registry(str(SHARED / "registry"))
     assert {"CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "CC-BY-3.0-IGO"} <= index.approved["Content"]
     assert index.approved["Data"] == {"CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "ODbL-1.0",
@@ -96,3 +95,23 @@ def test_real_approved_list():
     hg = index.licence_graph(HarvestContext(IRIs()))
     n = sum(1 for t in hg.triples if t.predicate.value.endswith("#spdxId"))
     assert 100 < n < 200
+
+
+def test_what_validation_approves_the_licence_graph_approves(full_settings):
+    """Every licence validation takes as approved (the approved page plus what only the
+    nominee schema accepts, e.g. OGL-UK-3.0) is dpg:approvedFor that type in the graph."""
+    import json
+
+    from dpgkg.store import open_store
+    from dpgkg.validation import schema_only_licences
+
+    index = LicenceIndex.from_registry(str(SHARED / "registry"))
+    schema = json.loads((SHARED / "registry" / "nominee-schema.json").read_text())
+    expected = {(lid, section) for section, ids in index.approved.items() for lid in ids}
+    expected |= {(lid, section) for lid, sections in schema_only_licences(schema, index).items()
+                 for section in sections}
+    rows = open_store(full_settings.store).select(
+        "SELECT DISTINCT ?l ?t { ?l <https://w3id.org/dpgkg/ontology#approvedFor> ?t }")
+    got = {(r["l"].value.rsplit("/", 1)[1], r["t"].value.rsplit("#", 1)[1]) for r in rows}
+    assert expected == got
+    assert ("OGL-UK-3.0", "Data") in got

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", params=sorted(SERVERS))
-def remote_settings(request, shared, tmp_path_factory):
+def remote_settings(request, shared, full_settings, tmp_path_factory):
     """A real server started for this module, holding the full build from ../shared."""
     cls = SERVERS[request.param]
     if not cls.available():
@@ -24,8 +24,10 @@ def remote_settings(request, shared, tmp_path_factory):
     srv = cls(tmp_path_factory.mktemp(request.param)).start()
     creds = {"store_user": VIRTUOSO_USER, "store_password": VIRTUOSO_PASSWORD} \
         if srv.kind == "virtuoso" else {}
-    settings = Settings(store=srv.spec, sources=str(shared), **creds)
-    report = build(settings, validate=False)
+    # validated and with the registry's history, like the embedded build
+    settings = Settings(store=srv.spec, sources=str(shared), history=full_settings.history,
+                        cache_dir=full_settings.cache_dir, **creds)
+    report = build(settings)
     assert report.records > 700
     yield settings
     srv.stop()
@@ -43,8 +45,27 @@ def answers(store, sparql: str) -> Counter:
     return out
 
 
-@pytest.mark.parametrize("title,sparql", EXAMPLES, ids=[t[:40] for t, _ in EXAMPLES])
-def test_examples_answer_the_same_on_every_store(remote_settings, full_settings, title, sparql):
+# Beside the example questions: which graphs there are and what is in each (the store's
+# bookkeeping must not show), and the distinct triples of the default graph by predicate.
+DATASET = [
+    ("graphs", "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?g { ?s ?p ?o } }"),
+    ("quads per graph", "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
+    ("triples per predicate",
+     "SELECT ?p (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } } GROUP BY ?p"),
+]
+# Known: the Oxigraph server's union default graph includes its stored default graph,
+# which holds the control triples; naming the version's ~770 graphs as the dataset
+# instead made two example questions time out (10 s), so it is not done.
+LEAKS = {("oxigraph", "triples per predicate")}
+
+
+@pytest.mark.parametrize("title,sparql", EXAMPLES + DATASET,
+                         ids=[t[:40] for t, _ in EXAMPLES + DATASET])
+def test_examples_answer_the_same_on_every_store(remote_settings, full_settings, title, sparql,
+                                                 request):
+    if (remote_settings.store.split("+")[0], title) in LEAKS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "the Oxigraph server's union default graph shows the control triples")))
     embedded = answers(open_store(full_settings.store), sparql)
     remote = answers(open_store(remote_settings.store, settings=remote_settings), sparql)
     assert embedded, f"{title}: no answer on the embedded store"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import statistics
-import time
 from email.utils import format_datetime, parsedate_to_datetime
 from html.parser import HTMLParser
 
@@ -116,10 +113,6 @@ def test_unknown_iris_are_404_in_the_format_asked_for(live_url):
                         timeout=10)
     assert html.status_code == 404 and html.headers["Content-Type"].startswith("text/html")
     assert requests.get(live_url + "/sdg/99.ttl", timeout=10).status_code == 404
-    try:
-        import dpgkg.web.errors  # noqa: F401
-    except ImportError:
-        pytest.skip("the shared JSON/HTML error handler is not there yet")
     js = requests.get(live_url + "/id/org/nobody", headers={"Accept": "application/json"},
                       timeout=10)
     assert js.status_code == 404 and "json" in js.headers["Content-Type"]
@@ -135,64 +128,37 @@ def test_the_base_iri_is_what_the_path_maps_to(client, web_settings, monkeypatch
     assert client.get("/id/dpg/healthapp", headers={"Accept": "text/turtle"}).status_code == 404
 
 
-def test_dpg_jsonld_is_one_framed_object(live_url):
+def test_dpg_jsonld_is_one_nested_object(live_url, web_settings):
     doc = requests.get(live_url + "/id/dpg/healthapp.jsonld", timeout=10).json()
-    assert doc["@context"] == live_url + "/context.jsonld"
+    # the context at the site's public root (no public_url set: where /id/ documents of
+    # the base IRI live), not at whatever host the request named
+    assert web_settings.public_url is None
+    assert doc["@context"] == web_settings.base_iri.removesuffix("id/") + "context.jsonld"
     assert doc["@id"] == DPG and doc["name"] == "HealthApp"
-    assert doc["stage"] == "DPGStage" and doc["type"] == "Software"
-    assert doc["licenses"] == [{"@id": "http://spdx.org/licenses/MIT", "spdxId": "MIT",
-                                "name": "MIT License", "osiApproved": True}]
+    assert "DigitalPublicGood" in doc["@type"] and "type" not in doc
+    assert doc["solutionType"] == "Software"
+    (lic,) = doc["licenses"]
+    assert lic["@id"] == "spdx:MIT" and lic["spdxId"] == "MIT" and lic["osiApproved"] is True
     (sdg,) = doc["sdgs"]
-    assert sdg["@id"] == "http://metadata.un.org/sdg/3" and sdg["notation"] == "3"
-    assert sdg["label"].startswith("Ensure healthy lives")
-    assert "Kenya" in sdg["evidence"][0]["evidenceText"]
-    assert doc["organisations"] == [{"@id": "https://w3id.org/dpgkg/id/org/open-health-org",
-                                     "name": "Open Health Org", "roles": ["owner"]}]
+    assert sdg["@id"] == "sdg:3" and sdg["prefLabel"]["en"].startswith("Ensure healthy lives")
+    (relevance,) = doc["sdgRelevance"]
+    assert "Kenya" in relevance["evidenceText"] and relevance["goal"] == "sdg:3"
+    assert doc["ownedBy"]["name"] == "Open Health Org"
     assert doc["repositories"] == ["https://github.com/example/healthapp"]
-    assert [s["label"] for s in doc["sectors"]] == ["Health"]
-    assert [c["label"] for c in doc["deploymentCountries"]] == ["Kenya"]
-    assert doc["developmentCountries"] == []
+    assert [s["prefLabel"]["en"] for s in doc["sectors"]] == ["Health"]
+    assert [c["prefLabel"]["en"] for c in doc["deploymentCountries"]] == ["Kenya"]
+    assert "developmentCountries" not in doc
 
 
-CORE = ["http://schema.org/name", "http://schema.org/description", "http://schema.org/url",
-        "https://w3id.org/dpgkg/ontology#stage", "https://w3id.org/dpgkg/ontology#solutionType",
-        "http://purl.org/dc/terms/license", "https://w3id.org/dpgkg/ontology#relevantToSDG",
-        "https://w3id.org/dpgkg/ontology#ownedBy", "https://w3id.org/dpgkg/ontology#fundedBy",
-        "http://schema.org/codeRepository", "https://w3id.org/dpgkg/ontology#sector",
-        "https://w3id.org/dpgkg/ontology#deploymentCountry",
-        "https://w3id.org/dpgkg/ontology#developmentCountry",
-        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"]
-ENTAILED = {"https://w3id.org/dpgkg/ontology#hasOrganisation"}  # role super-property
-
-
-@pytest.mark.parametrize("name", ["healthapp", "learnkit"])
-def test_framed_jsonld_expands_to_the_turtle(live_url, name):
-    """pyld, with the published context, gives the Turtle's triples for the core properties."""
-    path = f"/id/dpg/{name}"
+@pytest.mark.parametrize("kind", KINDS)
+def test_jsonld_expands_to_the_turtle(live_url, kind):
+    """pyld, with the published context, gives exactly the Turtle's triples."""
+    _, path = RESOURCES[kind]
     from_jsonld = triples_of(requests.get(live_url + path + ".jsonld", timeout=10),
                              "application/ld+json", live_url)
     from_turtle = triples_of(requests.get(live_url + path + ".ttl", timeout=10),
                              "text/turtle", live_url)
-    subject = ox.NamedNode("https://w3id.org/dpgkg/id" + path)
-    for p in CORE:
-        mine = {t for t in from_jsonld if t.subject == subject and t.predicate.value == p}
-        theirs = {t for t in from_turtle if t.subject == subject and t.predicate.value == p}
-        assert mine == theirs, p
-    extra = {t for t in from_jsonld - from_turtle if t.predicate.value not in ENTAILED}
-    assert not extra, "JSON-LD says what the graph does not"
-    # the parts and labels it carries are the graph's too
-    assert any(t.predicate.value.endswith("#evidenceText") for t in from_jsonld)
-    assert any(t.predicate.value.endswith("core#prefLabel") for t in from_jsonld)
-
-
-def test_other_resources_jsonld_expands_to_the_turtle(live_url):
-    for kind in ("organisation", "membership", "country", "sdg-goal"):
-        _, path = RESOURCES[kind]
-        a = triples_of(requests.get(live_url + path + ".jsonld", timeout=10),
-                       "application/ld+json", live_url)
-        b = triples_of(requests.get(live_url + path + ".ttl", timeout=10), "text/turtle",
-                       live_url)
-        assert a == b, kind
+    assert from_jsonld == from_turtle
 
 
 def test_description_has_hash_parts_and_linked_labels(live_url):
@@ -219,22 +185,6 @@ def test_ontology_shapes_and_context(live_url):
     ctx = requests.get(live_url + "/context.jsonld", timeout=10)
     assert ctx.headers["Content-Type"].startswith("application/ld+json")
     assert "@context" in ctx.json()
-
-
-def test_dpg_jsonld_is_fast_in_process(client):
-    """The hot path: one query, a dict, json.dumps (target p50 <= 5 ms on the full graph)."""
-    for _ in range(20):
-        client.get("/id/dpg/healthapp", headers={"Accept": "application/ld+json"})
-    times = []
-    for _ in range(200):
-        t = time.perf_counter()
-        resp = client.get("/id/dpg/healthapp", headers={"Accept": "application/ld+json"})
-        times.append(time.perf_counter() - t)
-        assert resp.status_code == 200
-    p50 = statistics.median(times) * 1000
-    print(f"DPG JSON-LD p50 {p50:.2f} ms")
-    assert p50 < 20  # generous: shared CI machines; the benchmark reports the real figure
-    json.loads(resp.data)
 
 
 class _LinkParser(HTMLParser):

@@ -10,7 +10,7 @@ import rdflib
 from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import SH
 
-from dpgkg.config import SHAPES_DIR
+from dpgkg.config import ONTOLOGY_DIR, SHAPES_DIR, Settings
 from dpgkg.validation import INDICATORS, validate_paths
 
 DPG = rdflib.Namespace("https://w3id.org/dpgkg/ontology#")
@@ -53,10 +53,7 @@ def test_one_group_per_indicator_linked_to_the_ontology(shapes):
 
 
 def test_indicator_individuals_exist_in_the_ontology(shapes):
-    onto = Path(SHAPES_DIR).parent / "ontology" / "dpgkg.ttl"
-    if not onto.is_file():
-        pytest.skip("ontology not written yet")
-    o = rdflib.Graph().parse(onto, format="turtle")
+    o = rdflib.Graph().parse(ONTOLOGY_DIR / "dpgkg.ttl", format="turtle")
     for ind in shapes.objects(None, DPG.forIndicator):
         if (None, SH.order, None) in shapes:
             assert (ind, RDF.type, DPG.StandardIndicator) in o, ind
@@ -112,9 +109,9 @@ BRANCHES = [
 
 
 @pytest.mark.parametrize("key,failing,not_applicable", BRANCHES)
-def test_conditional_branch_both_sides(key, failing, not_applicable):
+def test_conditional_branch_both_sides(key, failing, not_applicable, shared):
     f, na, good = validate_paths([FIX / failing, FIX / not_applicable,
-                                  FIX / "good-screened.json"])
+                                  FIX / "good-screened.json"], Settings(sources=str(shared)))
     assert f.failing() == [key]
     assert na.conforms and na.indicators[key]["status"] == "not-applicable"
     assert good.indicators[key]["status"] == "pass"

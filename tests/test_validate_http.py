@@ -222,7 +222,7 @@ def test_form_page(url):
     assert form.xpath('.//input[@type="file"][@name="file"]')
     options = form.xpath('.//select[@name="format"]/option/@value')
     assert set(options) >= {"json", "jsonld", "turtle"}
-    links = doc.xpath('//ol[@id="indicators"]//a/@href')
+    links = doc.xpath('//ul[@id="indicators"]//a/@href')
     assert links == [f"/ontology#Indicator{k}" for k in INDICATORS]
     assert "/validate" in doc.xpath("//header//nav//a/@href")
     # every asset from the app itself
@@ -307,3 +307,24 @@ def test_a_run_past_the_deadline_is_ended(mini_settings, shared, kobo, monkeypat
     resp = client.post("/validate", data=json.dumps(kobo), content_type="application/json")
     assert resp.status_code == 200
     assert set(resp.get_json()["indicators"]) == set(KEYS)
+
+
+def test_unanswered_indicators_make_the_verdict_incomplete_never_conforms(url, shared):
+    """A nominee record without its screening answers: indicators 3 to 9c are not
+    answered, so the page says incomplete with their count; each message shows once."""
+    text = (shared / "registry" / "nominees" / "kobotoolbox.json").read_text()
+    summary = post(url, text.encode(), "application/json").json()
+    unanswered = [k for k, v in summary["indicators"].items() if v["status"] == "not-answered"
+                  and k in INDICATORS]
+    resp = requests.post(url + "/validate", headers=HTML, timeout=60,
+                         files={"text": (None, text), "format": (None, "json")})
+    doc = page(resp)
+    (verdict,) = doc.xpath('//p[@class="verdict"]')
+    assert summary["conforms"] and unanswered  # no indicator fails; ten unanswered
+    assert verdict.get("data-verdict") == "incomplete"
+    assert f"{len(unanswered)} of {len(INDICATORS)} indicators not answered" in \
+        verdict.text_content()
+    assert "Conforms" not in verdict.text_content()
+    for ul in doc.xpath('//ul[@class="messages"]'):
+        items = [li.text_content() for li in ul.xpath("li")]
+        assert len(items) == len(set(items))

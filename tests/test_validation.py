@@ -22,14 +22,12 @@ from dpgkg.validation import (
     validate_registry,
     validate_store_records,
 )
-from tests.conftest import REGISTRY_REPO
+from tests.conftest import REGISTRY_REPO, SHARED, needs_shared
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "validation"
 REGISTRY_FIX = Path(__file__).resolve().parent / "fixtures" / "registry"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
-pytestmark = pytest.mark.skipif(not (SHARED / "registry").is_dir(),
-                                reason="../shared (registry schemas, licences, SDG KOS) absent")
+pytestmark = needs_shared
 
 
 def settings() -> Settings:
@@ -340,3 +338,25 @@ def test_validate_store_records_answers_which_dpgs_fail():
     assert int(n) == summary["records"] * len(KEYS)
     assert summary["by_indicator"]["1"].get("pass", 0) > 700
     assert summary["by_indicator"]["structure"].get("fail", 0) == 0
+
+
+def test_json_report_is_the_same_bytes_run_to_run():
+    """Two processes (different hash seeds, so different set orders) print the same JSON."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    inputs = sorted(str(p) for p in FIX.iterdir() if p.suffix in (".json", ".ttl"))
+    outputs = []
+    for seed in ("1", "2"):
+        run = subprocess.run(
+            [sys.executable, "-m", "dpgkg.cli", "validate", "--format", "json", "--sources",
+             str(SHARED), *inputs], cwd=root, capture_output=True, timeout=600, check=False,
+            env={**os.environ, "PYTHONPATH": str(root), "PYTHONHASHSEED": seed})
+        assert run.returncode == 1, run.stderr  # the fixtures include failing records
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
+    # several messages per indicator somewhere, so their order is really exercised
+    assert any(len(v["messages"]) > 1 for line in outputs[0].splitlines()
+               for v in json.loads(line)["indicators"].values())

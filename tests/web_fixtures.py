@@ -1,13 +1,12 @@
 """Fixtures for the linked-data and site tests: a store, the app, and a live server.
 
 The store is tests/fixtures/mini.trig plus a small ontology and shapes graph, so
-/ontology and /shapes have something to serve. The server is the real app over
-real HTTP: `tests/webserver.py` when it is there, else werkzeug in a thread.
+/ontology and /shapes have something to serve. The server is the real one over real
+HTTP (`tests/webserver.py`).
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 EXTRA_TRIG = """
 @prefix dpg: <https://w3id.org/dpgkg/ontology#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix v: <https://w3id.org/dpgkg/id/graph/validation#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -38,6 +41,21 @@ EXTRA_TRIG = """
       sh:targetClass dpg:Solution ;
       sh:property <https://w3id.org/dpgkg/shapes#SolutionShape-name> .
   <https://w3id.org/dpgkg/shapes#SolutionShape-name> sh:path schema:name ; sh:minCount 1 .
+}
+# For the DPG page: validation results of HealthApp (1 passes, 3 fails with one message
+# written twice by two shapes, the rest not answered; its history is in mini.trig),
+# and Kenya's M49 code so the map can colour it.
+<https://w3id.org/dpgkg/id/graph/validation> {
+  v:nominees-healthapp-1 a dpg:ValidationResult ; dpg:validatedRecord <https://w3id.org/dpgkg/id/dpg/healthapp> ;
+      dpg:indicator dpg:Indicator1 ; dpg:status "pass" ; dpg:sourceFile "nominees/healthapp.json" .
+  v:nominees-healthapp-3 a dpg:ValidationResult ; dpg:validatedRecord <https://w3id.org/dpgkg/id/dpg/healthapp> ;
+      dpg:indicator dpg:Indicator3 ; dpg:status "fail" ; dpg:sourceFile "nominees/healthapp.json" ;
+      dpg:message "Violation: Say who owns the copyright." .
+  v:nominees-healthapp-5 a dpg:ValidationResult ; dpg:validatedRecord <https://w3id.org/dpgkg/id/dpg/healthapp> ;
+      dpg:indicator dpg:Indicator5 ; dpg:status "not-answered" ; dpg:sourceFile "nominees/healthapp.json" .
+}
+<https://w3id.org/dpgkg/id/graph/countries> {
+  <https://w3id.org/dpgkg/id/country/KE> dpg:m49 "404" .
 }
 """
 
@@ -70,36 +88,10 @@ def web_settings(tmp_path_factory) -> Settings:
 
 
 def make_app(settings: Settings):
-    try:
-        from dpgkg.web import create_app
-    except ImportError:
-        create_app = None
-    if create_app is not None:
-        return create_app(settings, {"TESTING": True})
-    from flask import Flask
+    """The real app over `settings`' store."""
+    from dpgkg.web import create_app
 
-    from dpgkg.store import open_store
-    from dpgkg.web import resources, site
-
-    app = Flask(__name__)
-    app.config["TESTING"] = True
-    app.extensions["dpgkg_store"] = open_store(settings.store)
-    app.extensions["dpgkg_settings"] = settings
-    app.register_blueprint(resources.bp)
-    app.register_blueprint(site.bp)
-
-    @app.route("/sparql")
-    def sparql():  # a stand-in for the real endpoint, JSON results only
-        import pyoxigraph as ox
-        from flask import Response, request
-
-        from dpgkg.publish.sparql import run_query
-
-        result = run_query(settings, request.args["query"], store=app.extensions["dpgkg_store"])
-        body = result.serialize(format=ox.QueryResultsFormat.JSON)
-        return Response(body, mimetype="application/sparql-results+json")
-
-    return app
+    return create_app(settings, {"TESTING": True})
 
 
 @pytest.fixture(scope="session")
@@ -113,20 +105,9 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
-def live_url(app, web_settings):
-    """Base URL (no trailing slash) of the app served over HTTP."""
-    try:
-        from tests import webserver
-    except ImportError:
-        webserver = None
-    if webserver is not None and hasattr(webserver, "live_server"):
-        with webserver.live_server(web_settings) as url:
-            yield url.rstrip("/")
-        return
-    from werkzeug.serving import make_server
+def live_url(web_settings):
+    """Base URL (no trailing slash) of the real server (`dpgkg serve`) over the store."""
+    from tests.webserver import live_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with live_server(web_settings) as url:
+        yield url.rstrip("/")

@@ -8,6 +8,7 @@ or the session fixture `live_server_url` (import it into a test module or confte
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from dpgkg.config import Settings
 
@@ -35,17 +37,37 @@ def free_port() -> int:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that makes `Settings.from_env()` in the server equal `settings`."""
-    env = {"DPGKG_STORE": str(settings.store), "DPGKG_BASE_IRI": settings.base_iri,
-           "DPGKG_QUERY_TIMEOUT": repr(settings.query_timeout),
-           "DPGKG_MAX_BODY_BYTES": str(settings.max_body_bytes),
-           "DPGKG_SERVICE_ALLOW_LIST": " ".join(settings.service_allow_list)}
-    if settings.sources:
-        env["DPGKG_SOURCES"] = settings.sources
-    if settings.store_user:
-        env["DPGKG_STORE_USER"] = settings.store_user
-    if settings.store_password:
-        env["DPGKG_STORE_PASSWORD"] = settings.store_password
+    env = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "1" if value else "0"
+        elif isinstance(value, tuple):
+            text = " ".join(value)
+        else:
+            text = repr(value) if isinstance(value, float) else str(value)
+        env[Settings.env_name(f.name)] = text
     return env
+
+
+class _SourceAddress(requests.adapters.HTTPAdapter):
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    """A session whose connections come from `address` (127.0.0.2, ...): another client
+    to the server's per-client limits, on this machine's loopback."""
+    session = requests.Session()
+    session.mount("http://", _SourceAddress(address))
+    return session
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:

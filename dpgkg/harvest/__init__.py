@@ -14,18 +14,9 @@ from datetime import UTC, datetime
 from pyoxigraph import NamedNode, Triple
 
 from dpgkg.iris import IRIs
+from dpgkg.problems import Problem
 
-
-@dataclass
-class Problem:
-    source: str            # file path (relative to the source root) or URL
-    message: str
-    field: str | None = None   # JSON pointer-ish path: "license[0].spdx"
-    severity: str = "error"    # "error": record skipped; "warning": record kept
-
-    def __str__(self) -> str:
-        where = f"{self.source}" + (f" [{self.field}]" if self.field else "")
-        return f"{self.severity}: {where}: {self.message}"
+__all__ = ["HarvestContext", "HarvestResult", "HarvestedGraph", "Problem"]
 
 
 @dataclass
@@ -34,6 +25,8 @@ class HarvestedGraph:
     key: str                   # stable key for the change feed: "nominees/kobotoolbox"
     triples: list[Triple]
     subject: NamedNode | None = None   # the main resource the graph describes, if one
+    source_path: str | None = None     # a registry file's path ("nominees/x.json")...
+    source_blob: str | None = None     # ...and the git blob SHA of what was read
 
 
 @dataclass

@@ -1,16 +1,21 @@
 """The alliance and its reference tables: members and memberships, the Digital Cooperation
-recommendations, the Roadmap's areas of action and the Global Digital Compact's objectives."""
+recommendations, the Roadmap's areas of action and the Global Digital Compact's objectives.
+
+The tables are this project's own facts (``data/``; their columns: ``data/README.md``)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from pyoxigraph import NamedNode, Triple
 
 from dpgkg.harvest import HarvestContext, HarvestedGraph, HarvestResult, Problem
+from dpgkg.harvest.organisations import OrganisationTable, as_written
 from dpgkg.harvest.provenance import graph_provenance, source_description
 from dpgkg.rdf import DCAT, DCT, DPG, ORG, PROV, RDF, RDFS, SCHEMA, SKOS, TIME, XSD, lit
 from dpgkg.sources import is_url
+from dpgkg.sources.data import documents
 from dpgkg.sources.reference import Row, display_path, parse_partial_date, read_csv_rows
 
 __all__ = ["ALLIANCE_NAME", "ALLIANCE_URL", "JOINED_BASES", "MEMBER_TYPES", "harvest_alliance"]
@@ -38,18 +43,8 @@ _PRECISION = {
     "gYear": (XSD.gYear, TIME.inXSDgYear),
 }
 
-# The recommendations' summaries say which one the alliance is the answer to.
-_ANSWERED = re.compile(r"Digital Public Goods Alliance answers this recommendation", re.IGNORECASE)
+_PRECISION_OF = {DPG.joined.value: DPG.joinedPrecision, DPG.left.value: DPG.leftPrecision}
 
-_SOURCES = {
-    "members": ("DPGA members, current and former",
-                "Compiled from the alliance's public member page and announcements."),
-    "recommendations": ("Recommendations of the UN High-level Panel on Digital Cooperation",
-                        "The Age of Digital Interdependence (2019), summarised."),
-    "roadmap": ("Areas of action of the Secretary-General's Roadmap for Digital Cooperation",
-                "Roadmap for Digital Cooperation (2020), with the recommendations it follows up."),
-    "compact": ("Objectives of the Global Digital Compact", "Global Digital Compact (2024)."),
-}
 _SCHEMES = {
     "recommendations": DPG.DigitalCooperationRecommendations,
     "roadmap": DPG.RoadmapForDigitalCooperation,
@@ -68,6 +63,8 @@ class _Table:
         self.path = display_path(name, location)
         self.graph = ctx.iris.reference_graph(name)
         self.triples: list[Triple] = []
+        self.organisations: OrganisationTable | None = None
+        self.names: Counter | None = None
         try:
             self.rows: list[Row] | None = read_csv_rows(location)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -97,7 +94,8 @@ class _Table:
 def _source(ctx: HarvestContext, name: str, location: str) -> list[Triple]:
     """The source description; these tables were compiled for the project and have an
     access URL only when read from one."""
-    title, description = _SOURCES[name]
+    doc = documents()[name]
+    title, description = doc["title"], doc["description"]
     if is_url(location):
         triples = source_description(ctx, name, title, location)
     else:
@@ -149,11 +147,11 @@ def _recommendations(t: _Table, alliance: NamedNode) -> tuple[dict[str, NamedNod
         _concept(t, node, DPG.Recommendation, rec_id, f"Recommendation {rec_id}", summary)
         if chapter := row.values.get("chapter"):
             t.add(node, DPG.chapter, lit(chapter, lang="en"))
-        if _ANSWERED.search(summary):
+        if row.values.get("answered_by", "").casefold() == ALLIANCE_NAME.casefold():
             t.add(alliance, DPG.answersRecommendation, node)
             answered.add(rec_id)
     if t.rows is not None and not answered:
-        t.problem(None, "summary", "no recommendation says the alliance answers it",
+        t.problem(None, "answered_by", "no recommendation is answered by the alliance",
                   severity="warning")
     return found, answered
 
@@ -161,18 +159,18 @@ def _recommendations(t: _Table, alliance: NamedNode) -> tuple[dict[str, NamedNod
 def _roadmap(t: _Table, alliance: NamedNode, recommendations: dict[str, NamedNode],
              answered: set[str]) -> None:
     """Roadmap areas; the alliance contributes to those that follow up what it answers."""
-    for row, number, title in _numbered_rows(t, "area"):
+    for row, number, title in _numbered_rows(t, "area", "area"):
         node = t.ctx.iris.roadmap_area(int(number))
         _concept(t, node, DPG.RoadmapArea, str(int(number)), title,
                  row.values.get("description"))
-        for rec_id in _split_ids(row.values.get("follows_recommendations", "")):
+        for rec_id in _split_ids(row.values.get("follows_up", "")):
             rec_id = rec_id.upper()
             if not _REC_ID.match(rec_id):
-                t.problem(row, "follows_recommendations",
+                t.problem(row, "follows_up",
                           f"not a recommendation id: {rec_id!r}; link dropped", "warning")
                 continue
             if recommendations and rec_id not in recommendations:
-                t.problem(row, "follows_recommendations",
+                t.problem(row, "follows_up",
                           f"unknown recommendation {rec_id!r}; link dropped", "warning")
                 continue
             t.add(node, DPG.followsUp, t.ctx.iris.recommendation(rec_id))
@@ -186,19 +184,25 @@ def _bound(t: _Table, row, membership, interval, column: str, fragment: str,
     when = _instant(t, row, column)
     if when:
         instant = t.ctx.iris.part(membership, fragment)
-        t.add(membership, shortcut, when[0])
+        # the shortcut is always an xsd:date (the period's first day) so a filter is a
+        # plain comparison; how precise it is known is said beside it (and by the instant)
+        text = when[0].value
+        t.add(membership, shortcut, lit((text + "-01-01")[:10], XSD.date))
+        t.add(membership, _PRECISION_OF[shortcut.value],
+              lit({4: "year", 7: "month"}.get(len(text), "day")))
         t.add(interval, time_prop, instant)
         t.add(instant, RDF.type, TIME.Instant)
         t.add(instant, when[1], when[0])
 
 
-def _numbered_rows(t: _Table, kind: str):
-    """(row, number, title) of each row with a new number and a title; the rest reported."""
+def _numbered_rows(t: _Table, kind: str, column: str):
+    """(row, number, title) of each row with a new number in `column` and a title; the
+    rest reported."""
     seen: set[str] = set()
     for row in t.rows or []:
-        number = row.values.get("number", "")
+        number = row.values.get(column, "")
         if not _NUMBER.match(number) or number in seen:
-            t.problem(row, "number", f"not a new {kind} number: {number!r}; row skipped")
+            t.problem(row, column, f"not a new {kind} number: {number!r}; row skipped")
             continue
         seen.add(number)
         title = row.values.get("title", "")
@@ -209,9 +213,19 @@ def _numbered_rows(t: _Table, kind: str):
 
 
 def _compact(t: _Table) -> None:
-    for row, number, title in _numbered_rows(t, "objective"):
-        _concept(t, t.ctx.iris.compact_objective(int(number)), DPG.CompactObjective,
-                 str(int(number)), title, row.values.get("description"))
+    for row, number, title in _numbered_rows(t, "objective", "objective"):
+        node = t.ctx.iris.compact_objective(int(number))
+        _concept(t, node, DPG.CompactObjective, str(int(number)), title,
+                 row.values.get("description"))
+        # what the objective continues: Roadmap areas by number, recommendations by id
+        for ref in _split_ids(row.values.get("continues", "")):
+            if ref.isdigit():
+                t.add(node, DPG.continues, t.ctx.iris.roadmap_area(int(ref)))
+            elif _REC_ID.match(ref.upper()):
+                t.add(node, DPG.continues, t.ctx.iris.recommendation(ref.upper()))
+            else:
+                t.problem(row, "continues", f"neither a Roadmap area number nor a "
+                          f"recommendation id: {ref!r}; link dropped", "warning")
 
 
 # --- members --------------------------------------------------------------------------------
@@ -231,9 +245,18 @@ def _instant(t: _Table, row: Row, column: str):
 
 
 def _organisation(t: _Table, name: str) -> NamedNode:
-    org = t.ctx.iris.organisation(name)
+    """The organisation a member name denotes (the curated table decides), with the name
+    as the member list writes it when that is not its preferred name."""
+    if t.names is not None:
+        t.names[as_written(name)] += 1
+    preferred = t.organisations.preferred(name) if t.organisations is not None else name
+    org = t.ctx.iris.organisation(preferred)
     t.add(org, RDF.type, DPG.Organisation)
-    t.add(org, SCHEMA.name, lit(name))
+    t.add(org, SCHEMA.name, lit(preferred))
+    t.add(org, RDFS.label, lit(preferred))
+    if as_written(name) != preferred:
+        t.add(org, SKOS.altLabel, lit(as_written(name)))
+        t.add(org, SCHEMA.alternateName, lit(as_written(name)))
     return org
 
 
@@ -242,7 +265,6 @@ def _members(t: _Table, alliance: NamedNode) -> None:
     t.add(alliance, SCHEMA.name, lit(ALLIANCE_NAME))
     t.add(alliance, SCHEMA.url, NamedNode(ALLIANCE_URL))
     seen: set[str] = set()
-    named: set[NamedNode] = set()
     for row in t.rows or []:
         v = row.values
         name = v.get("name", "")
@@ -256,18 +278,17 @@ def _members(t: _Table, alliance: NamedNode) -> None:
         seen.add(key)
 
         org = _organisation(t, name)
-        named.add(org)
         member_type = v.get("type", "").lower()
         if member_type in MEMBER_TYPES:
             t.add(org, DPG.memberType, MEMBER_TYPES[member_type])
         elif member_type:
             t.problem(row, "type", f"unknown member type {v['type']!r} (expected one of "
                                    f"{', '.join(MEMBER_TYPES)}); field dropped", "warning")
-        country = v.get("country", "")
+        country = v.get("headquarters", "")
         if _ALPHA2.match(country):
             t.add(org, DPG.headquarters, t.ctx.iris.country(country))
         elif country:
-            t.problem(row, "country", f"not an ISO 3166 alpha-2 code: {country!r}; "
+            t.problem(row, "headquarters", f"not an ISO 3166 alpha-2 code: {country!r}; "
                                       "field dropped", "warning")
 
         m = t.ctx.iris.membership(name)
@@ -291,26 +312,27 @@ def _members(t: _Table, alliance: NamedNode) -> None:
         if note := v.get("note"):
             t.add(m, RDFS.comment, lit(note))
         if predecessor := v.get("predecessor"):
-            before = t.ctx.iris.organisation(predecessor)
+            before = _organisation(t, predecessor)
             if before == org:
                 t.problem(row, "predecessor", "a member cannot be its own predecessor; "
                                               "field dropped", "warning")
                 continue
             t.add(org, DPG.predecessor, before)
             t.add(before, DPG.successor, org)
-            if before not in named:  # typed and named even if it never was a member
-                named.add(before)
-                _organisation(t, predecessor)
-    # A predecessor typed above and then met as a member row was given its triples twice.
+    # A predecessor named above and then met as a member row was given its triples twice.
     t.triples = list(dict.fromkeys(t.triples))
 
 
-def harvest_alliance(locations: dict[str, str], ctx: HarvestContext) -> HarvestResult:
+def harvest_alliance(locations: dict[str, str], ctx: HarvestContext,
+                     organisations: OrganisationTable | None = None,
+                     organisation_names: Counter | None = None) -> HarvestResult:
     """Graphs ``reference_graph`` 'members', 'recommendations', 'roadmap', 'compact'.
 
     ``locations`` maps those four names to CSV paths or URLs; a missing key skips that
     table. A malformed row is a Problem naming the file, the row's line and the column;
-    the row is skipped (no id/name) or the bad field dropped.
+    the row is skipped (no id/name) or the bad field dropped. `organisations` (the
+    curated table) makes each member the node of the organisation its name denotes;
+    member names as written are counted into `organisation_names` when given.
     """
     result = HarvestResult()
     alliance = ctx.iris.alliance()
@@ -319,6 +341,7 @@ def harvest_alliance(locations: dict[str, str], ctx: HarvestContext) -> HarvestR
 
     if "members" in locations:
         members = _Table("members", locations["members"], ctx, result)
+        members.organisations, members.names = organisations, organisation_names
         _members(members, alliance)
         members.finish(describes=alliance)
     if "recommendations" in locations:

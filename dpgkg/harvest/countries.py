@@ -11,6 +11,7 @@ from pyoxigraph import NamedNode, Triple
 from dpgkg.harvest import HarvestContext, HarvestedGraph
 from dpgkg.harvest.provenance import graph_provenance, source_description
 from dpgkg.rdf import DPG, OWL, RDF, SKOS, lit
+from dpgkg.sources.data import country_aliases, not_countries
 
 __all__ = ["NOT_COUNTRIES", "CountryMatcher", "country_graph"]
 
@@ -31,34 +32,10 @@ NAME_COLUMNS = (
 LABEL_COLUMNS = {"en": "official_name_en", "fr": "official_name_fr", "es": "official_name_es",
                  "ar": "official_name_ar", "zh": "official_name_cn", "ru": "official_name_ru"}
 
-# Names people write that none of the table's columns has.
-ALIASES = {
-    "USA": "US", "U.S.A.": "US", "U.S.": "US", "United States": "US", "America": "US",
-    "UK": "GB", "U.K.": "GB", "United Kingdom": "GB", "Great Britain": "GB", "Britain": "GB", "England": "GB",
-    "Scotland": "GB", "Wales": "GB", "Northern Ireland": "GB",
-    "Palestine State": "PS", "Palestine": "PS", "Palestinian Territories": "PS",
-    "Occupied Palestinian Territory": "PS", "West Bank": "PS", "Gaza": "PS",
-    "Tanzania": "TZ", "Bolivia": "BO", "Venezuela": "VE", "Iran": "IR", "Syria": "SY",
-    "Laos": "LA", "Russia": "RU", "Moldova": "MD", "Vietnam": "VN", "Brunei": "BN",
-    "South Korea": "KR", "Korea": "KR", "North Korea": "KP", "Micronesia": "FM",
-    "Ivory Coast": "CI", "Cote d'Ivoire": "CI", "Cape Verde": "CV", "Swaziland": "SZ",
-    "Burma": "MM", "Macedonia": "MK", "Turkey": "TR", "Czech Republic": "CZ",
-    "Vatican": "VA", "Vatican City": "VA", "East Timor": "TL", "Congo-Brazzaville": "CG",
-    "Republic of Congo": "CG", "Congo-Kinshasa": "CD", "DRC": "CD", "DR Congo": "CD",
-    "Democratic Republic of Congo": "CD", "Hong Kong": "HK", "Macao": "MO", "Macau": "MO",
-    "Saint Helena, Ascension and Tristan da Cunha": "SH", "The Gambia": "GM",
-    "The Bahamas": "BS", "UAE": "AE", "Holland": "NL", "The Netherlands": "NL",
-    "Kyrgyz Republic": "KG", "Slovak Republic": "SK", "Sao Tome": "ST",
-}
-
-# Free text that is not a country: reported, never matched.
-NOT_COUNTRIES = {
-    "global", "worldwide", "world", "international", "all", "all countries", "any",
-    "multiple", "various", "online", "n/a", "na/", "none", "other", "others",
-    "africa", "asia", "europe", "latin america", "south america", "north america",
-    "oceania", "middle east", "east africa", "west africa", "sub-saharan africa",
-    "caribbean", "southeast asia", "south asia", "european union", "eu",
-}
+# Names people write that none of the table's columns has (data/country-aliases.csv), and
+# free text that is not a country, reported and never matched (data/not-countries.txt).
+ALIASES = country_aliases()
+NOT_COUNTRIES = not_countries()
 
 
 def _key(name: str) -> str:

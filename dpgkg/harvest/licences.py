@@ -16,24 +16,15 @@ from pyoxigraph import Triple
 from dpgkg.harvest import HarvestContext, HarvestedGraph, Problem
 from dpgkg.harvest.provenance import graph_provenance, source_description
 from dpgkg.rdf import DCT, DPG, PROV, RDF, RDFS, SPDX_LICENSE, lit
+from dpgkg.sources.data import spdx_successors
 
 __all__ = ["APPROVED_SECTIONS", "LicenceIndex", "licence_graph", "parse_approved"]
 
 APPROVED_SECTIONS = {"content": "Content", "data": "Data", "software": "Software"}
 
-# Deprecated SPDX ids whose successor is not simply "{id}-only" / "{id}-or-later".
-_SUCCESSORS = {
-    "StandardML-NJ": "SMLNJ",
-    "Nunit": "zlib-acknowledgement",
-    "bzip2-1.0.5": "bzip2-1.0.6",
-    "GPL-2.0-with-autoconf-exception": "GPL-2.0-only",
-    "GPL-2.0-with-bison-exception": "GPL-2.0-only",
-    "GPL-2.0-with-classpath-exception": "GPL-2.0-only",
-    "GPL-2.0-with-font-exception": "GPL-2.0-only",
-    "GPL-2.0-with-GCC-exception": "GPL-2.0-only",
-    "GPL-3.0-with-autoconf-exception": "GPL-3.0-only",
-    "GPL-3.0-with-GCC-exception": "GPL-3.0-only",
-}
+# Deprecated SPDX ids whose successor is not simply "{id}-only" / "{id}-or-later"
+# (data/spdx-successors.csv).
+_SUCCESSORS = spdx_successors()
 _SPDX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")
 
 
@@ -123,16 +114,9 @@ class LicenceIndex:
     @classmethod
     def from_registry(cls, location: str) -> LicenceIndex:
         """From the approved list inside a registry directory or archive (when it has one)."""
-        from pathlib import Path
+        from dpgkg.sources.registry import licences_page
 
-        from dpgkg.sources import is_url
-        from dpgkg.sources.registry import LICENCES_PAGE, open_registry
-
-        page = Path(location) / LICENCES_PAGE
-        if not is_url(location) and page.is_file():
-            return cls.from_markdown(page.read_text(encoding="utf-8"))
-        snap = open_registry(location)
-        return cls.from_markdown(snap.licences_page)
+        return cls.from_markdown(licences_page(location))
 
     # -- normalising
     def lookup(self, spdx_id: str) -> str | None:

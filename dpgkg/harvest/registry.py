@@ -19,25 +19,30 @@ Normalisation, in short (details in :mod:`dpgkg.sources.registry`):
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import replace
-from urllib.parse import quote
 
 from pyoxigraph import NamedNode, Triple
 
 from dpgkg.harvest import HarvestContext, HarvestedGraph, HarvestResult, Problem
 from dpgkg.harvest.countries import CountryMatcher
+from dpgkg.harvest.directory import (
+    Directory,
+    PrivateNames,
+    _contact_names,
+    _private_pattern,
+    clean_url,
+    normalise_name,
+)
 from dpgkg.harvest.licences import LicenceIndex, default_index
+from dpgkg.harvest.organisations import OrganisationTable, as_written, record_names
 from dpgkg.harvest.provenance import graph_provenance, source_description
 from dpgkg.iris import slugify
-from dpgkg.rdf import DCT, DPG, FOAF, RDF, SCHEMA, SDG, SKOS, SPDX_LICENSE, XSD, lit
+from dpgkg.rdf import DCT, DPG, FOAF, RDF, RDFS, SCHEMA, SDG, SKOS, SPDX_LICENSE, XSD, lit
 from dpgkg.sources.registry import (
-    EMAIL,
     RegistryFile,
     clean_record,
     clean_screening,
-    name_key,
     open_registry,
     scrub_text,
 )
@@ -54,7 +59,7 @@ STAGES = {"dpg": DPG.DPGStage, "nominee": DPG.NomineeStage,
 STAGE_CLASS = {
     DPG.DPGStage.value: DPG.DigitalPublicGood, DPG.NomineeStage.value: DPG.Nominee,
     DPG.ArchivedStage.value: DPG.ArchivedSolution, DPG.ExcludedStage.value: DPG.ExcludedSolution,
-}
+}  # an archived record is also dpg:ArchivedSolution whatever its stage (dpg:isArchived)
 TYPE_CONCEPT = {"software": DPG.Software, "data": DPG.Data, "content": DPG.Content,
                 "standard": DPG.Standard, "aimodel": DPG.AIModel}
 TYPE_CLASS = {"software": [SCHEMA.SoftwareSourceCode], "data": [SCHEMA.Dataset],
@@ -70,196 +75,7 @@ SECTION_INDICATOR = {
 }
 _KEY_RENAMES = {("doNoHarm.inappropriateIllegalContent", "type"): "illegalContentType"}
 _PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_URL_IN_TEXT = re.compile(r"(?:https?|ftp)://[^\s,;<>\"'\]\[{}|\\^`]+", re.IGNORECASE)
-_BARE_HOST = re.compile(r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:[/?#]\S*)?$")
-_WEB = re.compile(r"^(?:https?|ftp)://", re.IGNORECASE)
 _YES_NO = {"yes": "Yes", "no": "No", "unknown": "Unknown"}
-
-
-# --------------------------------------------------------------------------- small helpers
-
-def normalise_name(name: str) -> str:
-    """Trivial variants of a name made equal: Unicode form, spaces, trailing punctuation."""
-    text = unicodedata.normalize("NFKC", name)
-    text = " ".join(text.split())
-    return text.rstrip(" .,;:").strip()
-
-
-def _valid_iri(text: str) -> NamedNode | None:
-    try:
-        node = NamedNode(text)
-    except ValueError:
-        return None
-    return node if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) else None
-
-
-def _encode(url: str) -> str:
-    return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
-
-
-def clean_url(value: str | None) -> tuple[list[NamedNode], bool]:
-    """The IRIs a URL field holds, and whether something in it could not be used.
-
-    A valid http(s)/ftp IRI is taken as it is; otherwise every URL found in the text is
-    taken (percent-encoding spaces and other characters an IRI cannot hold); a bare
-    host name (``www.example.org/x``) gets ``https://``. URLs holding an e-mail address
-    (mailto: and the like) are never taken.
-    """
-    text = (value or "").strip()
-    if not text:
-        return [], False
-    if _WEB.match(text) and not EMAIL.search(text) and text.count("://") == 1:
-        # One URL; spaces inside its path ("https://x.org/my file.pdf") are encoded,
-        # a space before prose ("https://x.org/a (Norwegian only)") ends it.
-        rest = text.split(None, 1)[1] if " " in text else ""
-        if not rest or (not re.search(r"\s", rest) and re.search(r"[/.]", rest)
-                        and not rest.startswith("(")):
-            node = _valid_iri(text) or _valid_iri(_encode(text))
-            if node is not None:
-                return [node], False
-    found: list[NamedNode] = []
-    for m in _URL_IN_TEXT.finditer(text):
-        url = m.group(0).rstrip(".,;:!?")
-        while url.endswith(")") and url.count(")") > url.count("("):
-            url = url[:-1]
-        node = _valid_iri(_encode(url))
-        if node is not None and not EMAIL.search(url) and node not in found:
-            found.append(node)
-    if found:
-        return found, False
-    if _BARE_HOST.match(text) and not EMAIL.search(text):
-        node = _valid_iri(_encode("https://" + text))
-        if node is not None:
-            return [node], False
-    return [], True
-
-
-def _contact_names(record: object) -> tuple[set[str], set[str]]:
-    """(contact names given in a record, name keys of its organisations and itself)."""
-    contacts: set[str] = set()
-    public: set[str] = set()
-    if not isinstance(record, dict):
-        return contacts, public
-    if isinstance(record.get("name"), str):
-        public.add(name_key(record["name"]))
-    orgs = record.get("organizations")
-    for o in orgs if isinstance(orgs, list) else []:
-        if not isinstance(o, dict):
-            continue
-        if isinstance(o.get("name"), str):
-            public.add(name_key(o["name"]))
-        for key, value in o.items():
-            if "contact" in key.lower() and "mail" not in key.lower() and isinstance(value, str):
-                value = " ".join(value.split())
-                if len(name_key(value)) >= 3:
-                    contacts.add(value)
-    return contacts, public
-
-
-class PrivateNames:
-    """Contact names to remove from free text; fast on long texts without any of them."""
-
-    _WORD = re.compile(r"\w+")
-
-    def __init__(self, names: list[str]):
-        self._by_first: dict[str, list[str]] = {}
-        for n in names:
-            words = self._WORD.findall(n.lower())
-            if words:
-                self._by_first.setdefault(words[0], []).append(n)
-        self._cache: dict[tuple[str, ...], re.Pattern] = {}
-
-    def _pattern(self, text: str) -> re.Pattern | None:
-        words = set(self._WORD.findall(text.lower()))
-        cands = tuple(sorted((n for w in words & self._by_first.keys()
-                              for n in self._by_first[w]), key=lambda n: (-len(n), n)))
-        if not cands:
-            return None
-        pat = self._cache.get(cands)
-        if pat is None:
-            pat = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in cands)
-                             + r")(?!\w)", re.IGNORECASE)
-            self._cache[cands] = pat
-        return pat
-
-    def sub(self, replacement: str, text: str) -> str:
-        pat = self._pattern(text)
-        return pat.sub(replacement, text) if pat is not None else text
-
-    def search(self, text: str) -> bool:
-        pat = self._pattern(text)
-        return bool(pat is not None and pat.search(text))
-
-
-def _private_pattern(contacts: set[str], public: set[str]) -> PrivateNames | None:
-    """The contact names that are not also the name of an organisation or solution in
-    the registry ("Statistics Sweden" is both: an organisation's name)."""
-    names = [n for n in contacts if name_key(n) not in public]
-    return PrivateNames(names) if names else None
-
-
-class Directory:
-    """What a record's graph needs to know about the other records: canonical names (and
-    websites) of organisations and sectors, so the same resource gets the same triples in
-    every record graph that mentions it, and every contact name given anywhere, so none
-    reaches free text."""
-
-    def __init__(self) -> None:
-        self._names: dict[str, Counter] = {}
-        self._sites: dict[str, Counter] = {}
-        self._sectors: dict[str, Counter] = {}
-        self._contacts: set[str] = set()
-        self._public: set[str] = set()
-        self._pattern: PrivateNames | None | bool = False
-
-    @property
-    def private_names(self) -> PrivateNames | None:
-        if self._pattern is False:
-            self._pattern = _private_pattern(self._contacts, self._public)
-        return self._pattern
-
-    def add_record(self, record: dict, iris) -> None:
-        if not isinstance(record, dict):
-            return
-        contacts, public = _contact_names(record)
-        self._contacts |= contacts
-        self._public |= public
-        self._pattern = False
-        orgs = record.get("organizations")
-        for o in orgs if isinstance(orgs, list) else []:
-            if not isinstance(o, dict) or not isinstance(o.get("name"), str):
-                continue
-            name = normalise_name(scrub_text(o["name"]))
-            if not name:
-                continue
-            key = iris.organisation(name).value
-            self._names.setdefault(key, Counter())[name] += 1
-            site = o.get("website")
-            if isinstance(site, str):
-                urls, _ = clean_url(site)
-                if urls:
-                    self._sites.setdefault(key, Counter())[urls[0].value] += 1
-        sectors = record.get("sectors")
-        for s in sectors if isinstance(sectors, list) else []:
-            if isinstance(s, str) and s.strip():
-                label = normalise_name(s)
-                self._sectors.setdefault(iris.sector(label).value, Counter())[label] += 1
-
-    @staticmethod
-    def _best(counter: Counter | None) -> str | None:
-        if not counter:
-            return None
-        return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-
-    def org_name(self, iri: NamedNode, fallback: str) -> str:
-        return self._best(self._names.get(iri.value)) or fallback
-
-    def org_site(self, iri: NamedNode, fallback: NamedNode | None) -> NamedNode | None:
-        best = self._best(self._sites.get(iri.value))
-        return NamedNode(best) if best else fallback
-
-    def sector_label(self, iri: NamedNode, fallback: str) -> str:
-        return self._best(self._sectors.get(iri.value)) or fallback
 
 
 # --------------------------------------------------------------------------- one record
@@ -318,8 +134,10 @@ def _stage_record(b: _Builder, solution: NamedNode, folder: str, stage: NamedNod
 
 
 def _current_stage(b: _Builder, rf: RegistryFile, stage_text: str | None) -> NamedNode:
+    # An archive/ record keeps the stage it wrote (that it is archived is dpg:isArchived);
+    # one that wrote none has only its folder to say: archived.
     if rf.folder == "archive":
-        return DPG.ArchivedStage
+        return STAGES.get((stage_text or "archive").lower(), DPG.ArchivedStage)
     if rf.folder == "excluded-nominees":
         return DPG.ExcludedStage
     if stage_text and stage_text.lower() in ("dpg", "nominee"):
@@ -361,6 +179,8 @@ def record_to_graph(rf: RegistryFile, ctx: HarvestContext,
     stage = _current_stage(b, rf, record["stage"])
     b.add(solution, RDF.type, DPG.Solution)
     b.add(solution, RDF.type, STAGE_CLASS[stage.value])
+    if rf.folder == "archive":
+        b.add(solution, RDF.type, DPG.ArchivedSolution)
     for t in record["type"]:
         for cls in TYPE_CLASS[t]:
             b.add(solution, RDF.type, cls)
@@ -373,6 +193,8 @@ def record_to_graph(rf: RegistryFile, ctx: HarvestContext,
     b.text(solution, SCHEMA.description, record["description"])
     b.urls(solution, SCHEMA.url, record["website"], "website")
     b.add(solution, DPG.stage, stage)
+    if rf.folder == "archive" or stage == DPG.ArchivedStage:
+        b.add(solution, DPG.isArchived, lit(True))
     _stage_record(b, solution, rf.folder, stage, record["stage"], rf)
 
     _licences(b, solution, record, licences)
@@ -395,7 +217,8 @@ def record_to_graph(rf: RegistryFile, ctx: HarvestContext,
     if rf.screening is not None:
         _screening(b, solution, rf, countries)
     graph_out = HarvestedGraph(graph=graph, key=f"{rf.folder}/{rf.record_id}",
-                               triples=b.triples, subject=solution)
+                               triples=b.triples, subject=solution, source_path=rf.path,
+                               source_blob=rf.blob)
     return graph_out, b.problems
 
 
@@ -434,24 +257,31 @@ def _sdgs(b: _Builder, solution: NamedNode, record: dict) -> None:
 def _organisations(b: _Builder, solution: NamedNode, record: dict,
                    directory: Directory | None) -> None:
     for o in record["organizations"]:
+        written = as_written(o["name"])
         name = normalise_name(o["name"])
         if not name:
             continue
-        node = b.ctx.iris.organisation(name)
         field = f"organizations[{o['index']}].website"
         sites, bad = clean_url(o["website"])
         if bad:
             b.warn(field, f"not a usable URL: {o['website']!r}: dropped")
         site = sites[0] if sites else None
         if directory is not None:
+            node = directory.org_node(b.ctx.iris, name)
             name = directory.org_name(node, name)
             site = directory.org_site(node, site)
+        else:
+            node = b.ctx.iris.organisation(name)
         if b.private is not None and b.private.search(name):
             b.warn(f"organizations[{o['index']}].name", "the organisation's name contains a "
                    "name given as contact person: published as the organisation's name")
         b.add(node, RDF.type, DPG.Organisation)
         b.add(node, RDF.type, FOAF.Agent)
         b.add(node, SCHEMA.name, lit(name))
+        b.add(node, RDFS.label, lit(name))
+        if written != name:  # who wrote what: the name as this record wrote it
+            b.add(node, SKOS.altLabel, lit(written))
+            b.add(node, SCHEMA.alternateName, lit(written))
         if site is not None:
             b.add(node, SCHEMA.url, site)
         b.add(solution, ROLE.get(o["org_type"] or "", DPG.hasOrganisation), node)
@@ -517,21 +347,25 @@ def _archive_stage_graph(rf: RegistryFile, ctx: HarvestContext) -> HarvestedGrap
     b.triples = graph_provenance(ctx, graph, "registry", rf.path, describes=solution)
     b.seen = set(b.triples)
     stage_text = rf.record.get("stage") if isinstance(rf.record.get("stage"), str) else None
-    _stage_record(b, solution, "archive", DPG.ArchivedStage,
-                  stage_text.strip() if stage_text and stage_text.strip() else None, rf)
+    stage_text = stage_text.strip() if stage_text and stage_text.strip() else None
+    _stage_record(b, solution, "archive", _current_stage(b, rf, stage_text), stage_text, rf)
     return HarvestedGraph(graph=graph, key=f"archive/{rf.record_id}", triples=b.triples,
-                          subject=None)
+                          subject=None, source_path=rf.path, source_blob=rf.blob)
 
 
 def harvest_registry(location: str, ctx: HarvestContext,
                      countries: CountryMatcher | None = None,
-                     licences: LicenceIndex | None = None) -> HarvestResult:
+                     licences: LicenceIndex | None = None,
+                     organisations: OrganisationTable | None = None,
+                     organisation_names: Counter | None = None) -> HarvestResult:
     """Read and convert the whole registry: one graph per file plus id:graph/registry-source.
 
     `licences` (built with ``LicenceIndex.from_registry``) records the licences used so
     its ``licence_graph`` covers them; the licence graph is not part of this result.
     A record id in both nominees/ and archive/ is described by the nominees/ file; the
     archive file gives a graph with only its #stage-archive record (subject None).
+    `organisations` (the curated table) says which names denote one organisation; the
+    organisation names as written are counted into `organisation_names` when given.
     """
     snap = open_registry(location)
     result = HarvestResult(problems=list(snap.problems))
@@ -539,9 +373,11 @@ def harvest_registry(location: str, ctx: HarvestContext,
         ctx = replace(ctx, commit=snap.commit)
     if licences is None:
         licences = LicenceIndex.from_markdown(snap.licences_page)
-    directory = Directory()
+    directory = Directory(organisations)
     for rf in snap.files:
         directory.add_record(rf.record, ctx.iris)
+        if organisation_names is not None:
+            organisation_names.update(record_names(rf.record))
     nominee_ids = {rf.record_id for rf in snap.files if rf.folder == "nominees"}
     for rf in snap.files:
         if rf.folder == "archive" and rf.record_id in nominee_ids:

@@ -9,7 +9,7 @@ from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, parse
 
 from dpgkg.harvest import HarvestContext, HarvestedGraph, HarvestResult, Problem
 from dpgkg.harvest.provenance import graph_provenance, source_description
-from dpgkg.rdf import DCT, RDF, RDFS, SDG, SDGO, SKOS, lit
+from dpgkg.rdf import DCT, DPG, RDF, RDFS, SDG, SDGO, SKOS, lit
 from dpgkg.sources import is_url, read_bytes
 from dpgkg.sources.reference import display_path
 
@@ -144,6 +144,23 @@ def _sibling_void(kos_location: str) -> str | None:
     return str(path) if path.exists() else None
 
 
+# The KOS gives each concept two or three notations; skos:notation keeps the UN's compact
+# one ("3", "3.1", "3.1.1"), the others move to properties of their own.
+_OTHER_NOTATIONS = {SDGO.SDGCode.value: DPG.sdgCode, SDGO.SDGCodePerm.value: DPG.sdgPermanentCode}
+
+
+def one_notation(triples: list[Triple]) -> list[Triple]:
+    """skos:notation only for the compact code; the zero-padded SDGCode ("03.01") becomes
+    dpg:sdgCode and the permanent indicator code ("C030101") dpg:sdgPermanentCode."""
+    out = []
+    for t in triples:
+        dt = getattr(t.object, "datatype", None)
+        if t.predicate == SKOS.notation and dt is not None and dt.value in _OTHER_NOTATIONS:
+            t = Triple(t.subject, _OTHER_NOTATIONS[dt.value], t.object)
+        out.append(t)
+    return out
+
+
 def harvest_sdg(kos_location: str, ontology_location: str, ctx: HarvestContext,
                 void_location: str | None = None) -> HarvestResult:
     """The KOS and the SDG ontology as one graph, ``iris.reference_graph('sdg')``.
@@ -166,6 +183,7 @@ def harvest_sdg(kos_location: str, ontology_location: str, ctx: HarvestContext,
             return result
         parts += _skolemise(triples, graph, prefix, ctx)
 
+    parts = one_notation(parts)
     derived = _derive_links(parts)
     if derived:
         result.problems.append(Problem(

@@ -94,7 +94,8 @@ def read_feed(root: Path | None, limit: int = 50) -> list[dict]:
     if root is None or not root.is_dir():
         return []
     out = []
-    for d in sorted((p for p in root.iterdir() if p.is_dir()), reverse=True):
+    for d in sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                    reverse=True):
         try:
             out.append(json.loads((d / "changes.json").read_text()))
         except (OSError, ValueError):

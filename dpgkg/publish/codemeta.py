@@ -43,12 +43,15 @@ SELECT DISTINCT ?key ?value ?name WHERE {
   } UNION {
     ?s dpg:relevantToSDG ?value . ?value skos:notation ?name BIND("sdg" AS ?key)
   } UNION {
-    ?g dpg:describes ?s ; prov:generatedAtTime ?value . BIND("dateModified" AS ?key)
+    ?s dct:modified ?value . BIND("dateModified" AS ?key)
+  } UNION {
+    ?s dct:issued ?value . BIND("datePublished" AS ?key)
   }
 }
 """
 
-SINGLE = ("name", "description", "url", "dateModified")
+# Dates are the solution's own (the registry's history, as xsd:date), never the build's.
+SINGLE = ("name", "description", "url", "dateModified", "datePublished")
 
 
 def codemeta(store: Store, iri: str) -> dict | None:
@@ -67,7 +70,7 @@ def codemeta(store: Store, iri: str) -> dict | None:
                  "identifier": iri}
     for key in SINGLE:
         if values.get(key):
-            doc[key] = max(values[key]) if key == "dateModified" else min(values[key])
+            doc[key] = max(values[key]) if key.startswith("date") else min(values[key])
     if values.get("alternateName"):
         doc["alternateName"] = sorted(values["alternateName"])
     if values.get("codeRepository"):

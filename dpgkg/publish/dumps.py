@@ -11,59 +11,44 @@ Layout, beside the store versions::
     <store>/dumps/<version>/changes.json    what changed since the previous build
     <store>/dumps/<version>/void.json       the VoID counts of the graph
 
-`after_build(settings, report, committed)` writes all of it; the build calls it after the
-swap, with the version it staged in memory.
+A build writes all of it before its version is served (`publish_dumps`, called by the
+store writer between writing the version and swapping it in), so ``/dumps/`` always
+lists the dumps of the version served: the files are written into a hidden folder,
+``.<version>.partial/``, renamed to ``<version>/`` once complete, and the build holds
+``.<version>.lock`` (an ``flock``) until its swap is done. Whatever a build killed on
+the way leaves (a partial folder, ``*.tmp`` files, the dumps of a version never
+served) is removed by the next build that publishes (`clean_unfinished`).
+`after_build(settings, report)` publishes a version already served (the same files).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gzip
 import hashlib
 import json
 import logging
 import os
+import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from dpgkg.publish.catalogue import CATALOGUE_PREFIXES, FORMATS, count_void_statistics
+from dpgkg.publish.catalogue.vocab import CATALOGUE_PREFIXES
+from dpgkg.publish.catalogue.void import count_void_statistics
 from dpgkg.publish.changes import changes_document, record_hashes
+from dpgkg.publish.formats import DUMP_FORMATS
 from dpgkg.store import is_remote, open_store
-from dpgkg.store.embedded import MERGE_QUERY, has_merge, named_quads
+from dpgkg.store.embedded import MERGE_QUERY, has_merge, named_quads, served_version
 
 log = logging.getLogger(__name__)
 
 VOID_STATISTICS = "void.json"
 KEEP_DUMPS = 3  # dump files of older builds are deleted; their small JSON files stay
-
-
-@dataclass(frozen=True)
-class DumpFormat:
-    name: str
-    format_ext: str  # key in dpgkg.publish.catalogue.FORMATS
-    label: str
-    description: str
-    rdf: ox.RdfFormat
-    quads: bool
-    gzipped: bool = False
-
-
-DUMP_FORMATS: dict[str, DumpFormat] = {f.name: f for f in [
-    DumpFormat("dpgkg.nt.gz", "nt", "N-Triples, gzip",
-               "Every distinct triple of the graph (the union of its named graphs).",
-               ox.RdfFormat.N_TRIPLES, quads=False, gzipped=True),
-    DumpFormat("dpgkg.ttl", "ttl", "Turtle",
-               "Every distinct triple of the graph (the union of its named graphs).",
-               ox.RdfFormat.TURTLE, quads=False),
-    DumpFormat("dpgkg.jsonld", "jsonld", "JSON-LD",
-               "Every named graph with its provenance, as JSON-LD.",
-               ox.RdfFormat.JSON_LD, quads=True),
-    DumpFormat("dpgkg.trig", "trig", "TriG",
-               "Every named graph with its provenance, as TriG.",
-               ox.RdfFormat.TRIG, quads=True),
-]}
 
 
 @dataclass(frozen=True)
@@ -77,10 +62,6 @@ class DumpInfo:
         d = asdict(self)
         d["path"] = self.path.name
         return d
-
-
-def _media_type(fmt: DumpFormat) -> str:
-    return "application/gzip" if fmt.gzipped else FORMATS[fmt.format_ext].media_type
 
 
 def _sha256(path: Path) -> str:
@@ -107,7 +88,7 @@ def write_dumps(store: ox.Store, out_dir: str | os.PathLike, merged_nt: bytes | 
         union = pool.submit(_write_union_dumps, store, merged_nt, out)
         quads = pool.submit(_write_quad_dumps, store, out)
         written = {**union.result(), **quads.result()}
-    infos = [DumpInfo(written[name], _media_type(fmt), written[name].stat().st_size,
+    infos = [DumpInfo(written[name], fmt.media_type, written[name].stat().st_size,
                       _sha256(written[name])) for name, fmt in DUMP_FORMATS.items()]
     (out / "dumps.json").write_text(json.dumps([i.to_json() for i in infos], indent=1))
     return infos
@@ -205,19 +186,34 @@ def _previous_hashes(root: Path, version: str) -> tuple[str | None, dict | None]
 
 def publish_version(store: ox.Store, root: Path, version: str, built_at: str | None = None,
                     merged_nt: bytes | None = None) -> dict:
-    """Dumps, record hashes and the change feed entry of one build; returns the entry."""
-    out = root / version
-    with ThreadPoolExecutor(1) as side:  # the counts and hashes beside the dumps
-        stats = side.submit(count_void_statistics,
-                            lambda q: store.query(q, use_default_graph_as_union=True))
-        hashes = side.submit(record_hashes, store)
-        infos = write_dumps(store, out, merged_nt)
-        stats, current = stats.result(), hashes.result()
-    (out / VOID_STATISTICS).write_text(json.dumps(stats))
-    (out / "record-hashes.json").write_text(json.dumps(current, indent=0, sort_keys=True))
-    previous_version, previous = _previous_hashes(root, version)
-    entry = changes_document(version, previous_version, previous, current, built_at)
-    (out / "changes.json").write_text(json.dumps(entry, indent=1))
+    """Dumps, record hashes and the change feed entry of one build; returns the entry.
+
+    Written into ``.<version>.partial/`` and renamed to ``<version>/`` when complete."""
+    out = root / f".{version}.partial"
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        with ThreadPoolExecutor(1) as side:  # the counts and hashes beside the dumps
+            stats = side.submit(count_void_statistics,
+                                lambda q: store.query(q, use_default_graph_as_union=True))
+            hashes = side.submit(record_hashes, store)
+            infos = write_dumps(store, out, merged_nt)
+            stats, current = stats.result(), hashes.result()
+        (out / VOID_STATISTICS).write_text(json.dumps(stats))
+        (out / "record-hashes.json").write_text(json.dumps(current, indent=0, sort_keys=True))
+        previous_version, previous = _previous_hashes(root, version)
+        entry = changes_document(version, previous_version, previous, current, built_at)
+        (out / "changes.json").write_text(json.dumps(entry, indent=1))
+        final, old = root / version, root / f".{version}.old"
+        if final.exists():  # published again (a version served already): replace it
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(final, old)
+        os.rename(out, final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    infos = [DumpInfo(root / version / i.path.name, i.media_type, i.bytes, i.sha256)
+             for i in infos]
     _prune(root, version)
     log.info("dumps written: %s", ", ".join(f"{i.path.name} ({i.bytes} B)" for i in infos))
     return entry
@@ -232,17 +228,87 @@ def _prune(root: Path, keep_version: str) -> None:
             (root / old / name).unlink(missing_ok=True)
 
 
-def after_build(settings, report, committed: ox.Store | None = None,
-                merged_nt: bytes | None = None) -> list[DumpInfo]:
-    """Called by the build after a successful swap: dumps + change feed of `report.version`.
+def _lock_path(root: Path, version: str) -> Path:
+    return root / f".{version}.lock"
 
-    `committed`, `merged_nt`: the version just swapped in, as the in-memory store the
-    build staged (about ten times faster to read than the store on disk), and its
-    merge as the build wrote it; else the version is opened.
+
+@contextlib.contextmanager
+def publishing(store_spec: str, version: str) -> Iterator[None]:
+    """Hold the lock of a build publishing `version` (no other build cleans its files)."""
+    root = dumps_root(store_spec)
+    if root is None:
+        yield
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    path = _lock_path(root, version)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _held(root: Path, version: str) -> bool:
+    """Whether a live build holds the lock of `version` (a killed one holds nothing)."""
+    try:
+        fd = os.open(_lock_path(root, version), os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def clean_unfinished(root: Path, served: str | None, own: str | None = None) -> list[str]:
+    """Remove what builds killed on the way left; returns the names removed.
+
+    That is: partial folders and stale locks, ``*.tmp`` files, and the dumps of a version
+    newer than the one served (it was never swapped in), unless a live build holds them.
+    """
+    removed = []
+    if not root.is_dir():
+        return removed
+    for p in sorted(root.iterdir()):
+        version = p.name[1:].rsplit(".", 1)[0] if p.name.startswith(".") else p.name
+        if version == own or _held(root, version):
+            continue
+        if p.name.startswith("."):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            removed.append(p.name)
+        elif p.is_dir() and (served is None or version > served):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+        elif p.is_dir():
+            for tmp in p.glob("*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed.append(f"{p.name}/{tmp.name}")
+    if removed:
+        log.info("removed what unfinished builds left: %s", ", ".join(removed))
+    return removed
+
+
+def publish_dumps(settings, version: str, committed: ox.Store | None = None,
+                  merged_nt: bytes | None = None) -> dict | None:
+    """Dumps + change feed entry of `version` (None for a remote store, which has none).
+
+    `committed`, `merged_nt`: the version as the in-memory store the build staged (about
+    ten times faster to read than the store on disk) and its merge as the build wrote
+    it; else the version served is opened. Call it holding :func:`publishing`.
     """
     root = dumps_root(settings.store)
-    if root is None or not report.version:
-        return []
+    if root is None:
+        return None
     if committed is None:
         committed = open_store(settings.store).oxigraph()
     built_at = None
@@ -250,7 +316,23 @@ def after_build(settings, report, committed: ox.Store | None = None,
         "SELECT (MAX(?t) AS ?t) { GRAPH ?g { ?b <http://www.w3.org/ns/prov#endedAtTime> ?t } }"))
     if rows and rows[0]["t"] is not None:
         built_at = rows[0]["t"].value
-    entry = publish_version(committed, root, report.version, built_at, merged_nt)
+    clean_unfinished(root, served_version(settings.store), own=version)
+    return publish_version(committed, root, version, built_at, merged_nt)
+
+
+def change_counts(entry: dict) -> dict:
+    return {k: len(entry[k]) for k in ("added", "changed", "removed")}
+
+
+def after_build(settings, report, committed: ox.Store | None = None,
+                merged_nt: bytes | None = None) -> list[DumpInfo]:
+    """Dumps + change feed of `report.version`, a version served already (the build
+    itself publishes before its swap: :func:`publish_dumps`)."""
+    root = dumps_root(settings.store)
+    if root is None or not report.version:
+        return []
+    with publishing(settings.store, report.version):
+        entry = publish_dumps(settings, report.version, committed, merged_nt)
     if hasattr(report, "extra"):
-        report.extra["changes"] = {k: len(entry[k]) for k in ("added", "changed", "removed")}
+        report.extra["changes"] = change_counts(entry)
     return read_dumps(root, report.version)

@@ -1,23 +1,22 @@
-"""Describe one resource of the graph and frame a DPG as one JSON-LD object.
+"""Describe one resource of the graph, and serialise the description in every syntax.
 
 Framework-free: the web views and the CLI call these functions. The hot path
 (one resource per request) is one CONSTRUCT query, serialised with pyoxigraph;
-the JSON-LD of a solution is built from the same triples into a dict, with no
-JSON-LD processor at request time.
+the JSON-LD is the same triples compacted by pyld (dpgkg.publish.jsonld), once per
+store version.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import pyoxigraph as ox
 
-from dpgkg.config import ONTOLOGY_DIR
+from dpgkg.iris import is_iri
+from dpgkg.publish import jsonld
 from dpgkg.rdf import (
-    DCT,
     DPG,
     ONTOLOGY_IRI,
     PREFIXES,
@@ -25,21 +24,18 @@ from dpgkg.rdf import (
     RDFS,
     SCHEMA,
     SDG,
-    SDGO,
     SHAPES_IRI,
     SKOS,
-    XSD,
 )
 
 # Properties that name a linked resource; the description carries them for every object.
-LABEL_PROPERTIES = (SCHEMA.name, SKOS.prefLabel, RDFS.label, SKOS.notation, DPG.spdxId,
-                    DPG.osiApproved)
-SDG_BASE = str(SDG)
-CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
 ROLE_PROPERTIES = {  # solution -> organisation, in the order a reader expects them
     "owner": DPG.ownedBy, "maintainer": DPG.maintainedBy,
     "funder": DPG.fundedBy, "implementer": DPG.implementedBy,
 }
+LABEL_PROPERTIES = (SCHEMA.name, SKOS.prefLabel, RDFS.label, SKOS.notation, DPG.spdxId,
+                    DPG.osiApproved)
+SDG_BASE = str(SDG)
 
 # Two queries: oxigraph plans one query joining the labels badly (tens of ms).
 _DESCRIBE = """
@@ -135,17 +131,31 @@ class Description:
 def describe(store, iri: str) -> Description | None:
     """The resource, its hash parts with their triples, and labels of what it links to.
 
-    None when the graph says nothing about `iri` as a subject.
+    None when the graph says nothing about `iri` as a subject (or `iri` is no IRI at all).
     """
+    if not is_iri(iri):
+        return None
     own = list(dict.fromkeys(store.query(_DESCRIBE.format(iri=_safe_iri(iri)))))
     if not own:
         return None
     part = iri + "#"
+    # Not the classes it is an instance of: a class's label is the ontology's (/ontology),
+    # and JSON-LD's @type can nest no node (it would stand apart from the resource).
     linked = {t.object.value for t in own
-              if isinstance(t.object, ox.NamedNode) and not t.object.value.startswith(part)}
+              if isinstance(t.object, ox.NamedNode) and not t.object.value.startswith(part)
+              and t.predicate != RDF.type}
     index = _labels(store) if linked else {}
     labels = [t for o in sorted(linked) for t in index.get(o, ())]
     return Description(iri, own + labels)
+
+
+def exists(store, iri: str) -> bool:
+    """Whether the graph says anything about `iri` as a subject (a cheap ASK)."""
+    return is_iri(iri) and store.ask(f"ASK {{ <{_safe_iri(iri)}> ?p ?o }}")
+
+
+def graph_exists(store, graph_iri: str) -> bool:
+    return store.ask(f"ASK {{ GRAPH <{_safe_iri(graph_iri)}> {{ ?s ?p ?o }} }}")
 
 
 def describe_graph(store, graph_iri: str) -> Description | None:
@@ -157,12 +167,6 @@ def describe_graph(store, graph_iri: str) -> Description | None:
 
 # Serialisation ---------------------------------------------------------------
 
-OX_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD,
-}
-
-
 def serialize(description: Description, ox_format: ox.RdfFormat) -> bytes:
     """The description in an RDF syntax, by pyoxigraph (prefixes where the syntax has them)."""
     kwargs = {}
@@ -173,225 +177,21 @@ def serialize(description: Description, ox_format: ox.RdfFormat) -> bytes:
 
 # JSON-LD ---------------------------------------------------------------------
 
-# The terms the framed solution object uses. Served at /context.jsonld unless the
-# ontology directory publishes its own context.jsonld.
-CONTEXT: dict = {
-    "@context": {
-        "@version": 1.1,
-        "@vocab": str(DPG),
-        **{p: ns for p, ns in PREFIXES.items() if p in (
-            "dpg", "sdg", "sdgo", "spdx", "schema", "dct", "skos", "rdfs", "org", "xsd",
-            "prov", "time", "foaf", "dcat", "owl")},
-        "name": "schema:name",
-        "alternateName": "schema:alternateName",
-        "description": "schema:description",
-        "url": {"@id": "schema:url", "@type": "@id"},
-        "stage": {"@id": "dpg:stage", "@type": "@vocab"},
-        "type": {"@id": "dpg:solutionType", "@type": "@vocab"},
-        "label": {"@id": "skos:prefLabel", "@language": "en"},
-        "notation": "skos:notation",
-        "licenses": {"@id": "dct:license", "@type": "@id",
-                     "@context": {"name": "rdfs:label"}},
-        "spdxId": "dpg:spdxId",
-        "osiApproved": "dpg:osiApproved",
-        "sdgs": {"@id": "dpg:relevantToSDG", "@type": "@id"},
-        "evidence": {"@reverse": "dpg:sdg"},
-        "evidenceText": "dpg:evidenceText",
-        "evidenceURL": {"@id": "dpg:evidenceURL", "@type": "@id"},
-        # One entry per organisation; "roles" is a reading aid, the role
-        # triples themselves are the ownedBy/maintainedBy/... keys.
-        "organisations": {"@id": "dpg:hasOrganisation", "@type": "@id"},
-        "roles": None,
-        "ownedBy": {"@id": "dpg:ownedBy", "@type": "@id"},
-        "maintainedBy": {"@id": "dpg:maintainedBy", "@type": "@id"},
-        "fundedBy": {"@id": "dpg:fundedBy", "@type": "@id"},
-        "implementedBy": {"@id": "dpg:implementedBy", "@type": "@id"},
-        "repositories": {"@id": "schema:codeRepository", "@type": "@id"},
-        "sectors": {"@id": "dpg:sector", "@type": "@id"},
-        "developmentCountries": {"@id": "dpg:developmentCountry", "@type": "@id"},
-        "deploymentCountries": {"@id": "dpg:deploymentCountry", "@type": "@id"},
-    }
-}
+def jsonld_bytes(store, description_of, iri: str, context_url: str) -> bytes | None:
+    """The JSON-LD of `iri`: exactly its description's triples, compacted by pyld against
+    the published context (see dpgkg.publish.jsonld), made once per store version.
 
+    `description_of()` gives the Description (None: nothing known about `iri`).
+    """
+    def triples():
+        d = description_of()
+        return d.triples if d is not None else None
 
-def published_context() -> dict:
-    """The JSON-LD context document the server publishes at /context.jsonld."""
-    if CONTEXT_FILE.is_file():
-        return json.loads(CONTEXT_FILE.read_text())
-    return CONTEXT
-
-
-_SHORT = [(str(DPG), ""), (str(SCHEMA), "schema:"), (str(DCT), "dct:"), (str(SKOS), "skos:")]
-_NATIVE = {XSD.boolean.value: lambda v: v == "true", XSD.integer.value: int}
-
-
-def _short(iri: str) -> str:
-    """A type or stage IRI as the context compacts it (dpg: terms via @vocab)."""
-    for ns, prefix in _SHORT:
-        if iri.startswith(ns):
-            return prefix + iri[len(ns):]
-    return iri
-
-
-def _value(term, language: str | None = None):
-    """A literal as JSON-LD compaction with a term of that `language` would write it."""
-    if isinstance(term, ox.NamedNode):
-        return term.value
-    if not isinstance(term, ox.Literal):
-        return str(term)
-    if term.language:
-        if term.language == language:
-            return term.value
-        return {"@value": term.value, "@language": term.language}
-    dt = term.datatype.value
-    if dt == XSD.string.value:
-        return term.value if language is None else {"@value": term.value}
-    if dt in _NATIVE:
-        try:
-            return _NATIVE[dt](term.value)
-        except ValueError:
-            pass
-    return {"@value": term.value, "@type": dt}
-
-
-def _one(values: list, language: str | None = None):
-    if not values:
-        return None
-    return _value(values[0], language) if len(values) == 1 else [
-        _value(v, language) for v in values]
-
-
-def _en(values: list) -> str | None:
-    """One English (or untagged) label among several languages."""
-    for v in values:
-        if isinstance(v, ox.Literal) and v.language == "en":
-            return v
-    for v in values:
-        if isinstance(v, ox.Literal) and not v.language:
-            return v
-    return None
-
-
-def _linked(d: Description, iri: str, **extra) -> dict:
-    obj: dict = {"@id": iri}
-    label = _en(d.values(iri, SKOS.prefLabel))
-    if label is not None:
-        obj["label"] = _value(label, "en")
-    obj.update({k: v for k, v in extra.items() if v is not None})
-    return obj
+    return jsonld.document_bytes(store.version(), (id(store), iri), triples, iri, context_url)
 
 
 def is_solution(description: Description) -> bool:
     return DPG.Solution.value in description.types
-
-
-def solution_jsonld(d: Description, context_url: str) -> dict:
-    """One solution as one JSON-LD object, compacted with the published context."""
-    s = d.iri
-    doc: dict = {"@context": context_url, "@id": s,
-                 "@type": sorted(_short(t) for t in d.types)}
-    for key, prop in (("name", SCHEMA.name), ("alternateName", SCHEMA.alternateName),
-                      ("description", SCHEMA.description), ("url", SCHEMA.url)):
-        v = _one(d.values(s, prop))
-        if v is not None:
-            doc[key] = v
-    for key, prop in (("stage", DPG.stage), ("type", DPG.solutionType)):
-        v = d.values(s, prop)
-        if v:
-            doc[key] = _short(v[0].value) if len(v) == 1 else [_short(x.value) for x in v]
-
-    licenses = []
-    for lic in d.values(s, DCT.license):
-        obj = {"@id": lic.value}
-        if (v := d.first(lic.value, DPG.spdxId)) is not None:
-            obj["spdxId"] = _value(v)
-        if (v := d.first(lic.value, RDFS.label)) is not None:
-            obj["name"] = _value(v)
-        if (v := d.first(lic.value, DPG.osiApproved)) is not None:
-            obj["osiApproved"] = _value(v)
-        licenses.append(obj)
-    doc["licenses"] = licenses
-
-    evidence: dict[str, list] = defaultdict(list)
-    for part in d.values(s, DPG.sdgRelevance):
-        for goal in d.values(part.value, DPG.sdg):
-            ev = {"@id": part.value}
-            if (t := _one(d.values(part.value, DPG.evidenceText))) is not None:
-                ev["evidenceText"] = t
-            if (u := _one(d.values(part.value, DPG.evidenceURL))) is not None:
-                ev["evidenceURL"] = u
-            evidence[goal.value].append(ev)
-    sdgs = []
-    for goal in sorted(d.values(s, DPG.relevantToSDG), key=lambda g: _sdg_key(g.value)):
-        notation = _notation(d.values(goal.value, SKOS.notation))
-        sdgs.append(_linked(d, goal.value,
-                            notation=_value(notation) if notation is not None else None,
-                            evidence=evidence.get(goal.value) or None))
-    doc["sdgs"] = sdgs
-
-    orgs: dict[str, dict] = {}
-    for role, prop in ROLE_PROPERTIES.items():
-        found = d.values(s, prop)
-        if found:
-            doc[prop.value[len(str(DPG)):]] = [o.value for o in found]
-        for o in found:
-            entry = orgs.setdefault(o.value, {"@id": o.value, "roles": []})
-            if (name := _one(d.values(o.value, SCHEMA.name))) is not None:
-                entry["name"] = name
-            entry["roles"].append(role)
-    doc["organisations"] = list(orgs.values())
-
-    doc["repositories"] = [r.value for r in d.values(s, SCHEMA.codeRepository)]
-    doc["sectors"] = [_linked(d, x.value) for x in d.values(s, DPG.sector)]
-    for key, prop in (("developmentCountries", DPG.developmentCountry),
-                      ("deploymentCountries", DPG.deploymentCountry)):
-        doc[key] = sorted((_linked(d, c.value) for c in d.values(s, prop)),
-                          key=lambda c: c["@id"])
-    return doc
-
-
-_SDG_COMPACT = SDGO.SDGCodeCompact.value
-
-
-def _notation(values: list):
-    """The notation a reader expects: the UN's compact code ("3", not "03"), else a plain one."""
-    for v in values:
-        if isinstance(v, ox.Literal) and v.datatype.value == _SDG_COMPACT:
-            return v
-    for v in values:
-        if isinstance(v, ox.Literal) and v.datatype.value == XSD.string.value:
-            return v
-    return values[0] if values else None
-
-
-def _sdg_key(iri: str) -> tuple:
-    tail = iri.removeprefix(SDG_BASE)
-    return tuple(int(x) if x.isdigit() else 0 for x in tail.split("."))
-
-
-_PREFIX_CONTEXT = {p: ns for p, ns in PREFIXES.items()}
-
-
-def _key(iri: str) -> str:
-    for p, ns in PREFIXES.items():
-        if iri.startswith(ns) and iri[len(ns):].replace("_", "a").replace("-", "a").isalnum():
-            return f"{p}:{iri[len(ns):]}"
-    return iri
-
-
-def generic_jsonld(d: Description, context_url: str) -> dict:
-    """Any description as compacted JSON-LD: one node object per subject, resource first."""
-    nodes = []
-    for subject, props in d.index.items():
-        node: dict = {"@id": subject}
-        for p, values in props.items():
-            if p == RDF.type.value:
-                node["@type"] = [_key(v.value) for v in values]
-                continue
-            node[_key(p)] = [{"@id": v.value} if isinstance(v, ox.NamedNode) else _value(v)
-                             for v in values]
-        nodes.append(node)
-    return {"@context": [context_url, _PREFIX_CONTEXT], "@graph": nodes}
 
 
 def graph_iri_for(name: str) -> str:

@@ -32,12 +32,13 @@ _RANK = {k: i for i, k in enumerate(dict.fromkeys(KINDS.values()))}
 
 _TYPES = " ".join(f"<{k}>" for k in KINDS)
 _QUERY = """
-SELECT ?s ?type ?name ?desc WHERE {
+SELECT ?s ?type ?name ?rank ?desc WHERE {
   VALUES ?type { TYPES }
   ?s a ?type .
-  { ?s schema:name ?name } UNION { ?s skos:prefLabel ?name FILTER(LANG(?name) IN ("", "en")) }
+  { ?s schema:name ?name BIND(1 AS ?rank) }
+  UNION { ?s skos:prefLabel ?name FILTER(LANG(?name) IN ("", "en")) BIND(2 AS ?rank) }
   UNION { ?s schema:description|dct:description ?desc }
-  UNION { ?s schema:alternateName ?name }
+  UNION { ?s schema:alternateName ?name BIND(3 AS ?rank) }
 }""".replace("TYPES", _TYPES)
 
 _WORD = re.compile(r"\w+")
@@ -79,8 +80,8 @@ class SearchIndex:
         for row in store.select(sparql_prefixes() + _QUERY):
             e = found.setdefault(row["s"].value, {"kinds": set(), "names": [], "descs": []})
             e["kinds"].add(KINDS[row["type"].value])
-            if "name" in row and row["name"].value not in e["names"]:
-                e["names"].append(row["name"].value)
+            if "name" in row and row["name"].value not in (n for _, n in e["names"]):
+                e["names"].append((int(row["rank"].value), row["name"].value))
             if "desc" in row and row["desc"].value not in e["descs"]:
                 e["descs"].append(row["desc"].value)
         entries = []
@@ -88,14 +89,16 @@ class SearchIndex:
             if not e["names"]:
                 continue
             kind = min(e["kinds"], key=_RANK.__getitem__)
-            name, desc = e["names"][0], " ".join(e["descs"])
-            names = " ".join(e["names"])
+            # The name the browse list shows (schema:name), never an alias.
+            e["names"].sort(key=lambda x: x[0])
+            name, desc = e["names"][0][1], " ".join(e["descs"])
+            names = " ".join(n for _, n in e["names"])
             entries.append(Entry(iri, kind, name, desc, fold(names),
                                  fold(names + " " + desc),
                                  frozenset(_WORD.findall(fold(names)))))
         return cls(entries)
 
-    def search(self, q: str, *, kind: str | None = None, limit: int = 50) -> list[Hit]:
+    def search(self, q: str, *, kind: str | None = None, limit: int | None = 50) -> list[Hit]:
         """Entries whose name or description contains every word of `q`, best first."""
         words = _WORD.findall(fold(q))
         if not words:
@@ -120,15 +123,16 @@ class SearchIndex:
                 score -= _RANK[e.kind] * 0.1  # DPGs before nominees before the rest
                 hits.append(Hit(e.iri, e.kind, e.name, e.description, score))
         hits.sort(key=lambda h: (-h.score, h.name.lower()))
-        return hits[:limit]
+        return hits if limit is None else hits[:limit]
 
 
 _cache: dict[int, tuple[str, SearchIndex]] = {}
 _lock = threading.Lock()
 
 
-def search(store, q: str, *, kind: str | None = None, limit: int = 50) -> list[Hit]:
-    """Search the graph now served by `store` (the index follows store versions)."""
+def search(store, q: str, *, kind: str | None = None, limit: int | None = 50) -> list[Hit]:
+    """Search the graph now served by `store` (the index follows store versions); every
+    hit with `limit=None`."""
     return index_for(store).search(q, kind=kind, limit=limit)
 
 

@@ -2,8 +2,12 @@
 
 Framework-free: the CLI, the web endpoint and the query worker processes share
 `check_query` (read-only, SERVICE allow-list, one query) and the serialisers.
-The checks read the query with a small lexer (comments, strings and IRIs
-understood), so they cost microseconds, not a full parse.
+Updates, FROM clauses and nesting are read with a small lexer (comments, strings
+and IRIs understood), which costs microseconds. SERVICE is decided on the parsed
+query instead: any query whose text (after \\u escapes) mentions SERVICE is parsed
+with rdflib's SPARQL parser, and every SERVICE in its algebra (escapes, prefixes
+and BASE resolved, in subqueries and EXISTS too) must name an allowed endpoint.
+A query that mentions SERVICE and cannot be parsed is refused.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ class UpdateRefused(QueryError):
 
 class ServiceRefused(QueryError):
     pass
+
+
+class QueryTooComplex(QueryError):
+    """Nested deeper than the engine can take safely (it would crash, not fail)."""
 
 
 class QueryTimeout(QueryError):
@@ -178,23 +186,95 @@ def inspect_query(sparql: str) -> QueryInfo:
 # SERVICE, FROM, BASE), looked for anywhere, even inside longer words, strings or
 # comments: a query without any of them cannot be refused, so it is not lexed at all.
 _MAY_MATTER = ("SERVICE", "FROM", "BASE", *sorted(UPDATE_KEYWORDS))
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
-def check_query(sparql: str, settings: Settings) -> QueryInfo:
-    """Refuse what this read-only endpoint will not run; the query form if readable
-    (None when the query needs no lexing: then only the log would have used it)."""
-    upper = sparql.upper()
-    if not any(word in upper for word in _MAY_MATTER):
-        return QueryInfo(form=None, services=[])
-    info = inspect_query(sparql)
-    allowed = set(settings.service_allow_list)
-    for endpoint in info.services:
-        if endpoint.startswith(("?", "$")):
+def unescape_codepoints(text: str) -> str:
+    """SPARQL's \\u and \\U escapes replaced by their characters (SPARQL 1.1 Query 19.2)."""
+    if "\\" not in text:
+        return text
+
+    def char(m: re.Match) -> str:
+        code = int(m.group(1) or m.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else m.group()
+
+    return _UCHAR.sub(char, text)
+
+
+def check_depth(sparql: str, limit: int) -> None:
+    """Refuse groups, brackets or parentheses nested deeper than `limit` (the engine
+    recurses per level and crashes a few thousand deep)."""
+    if sum(sparql.count(c) for c in "{([") <= limit:
+        return  # cannot be nested deeper than it has openers
+    depth = deepest = 0
+    for tok in tokens(sparql):
+        if tok.kind == "other":
+            if tok.text in "{([":
+                depth += 1
+                deepest = max(deepest, depth)
+                if deepest > limit:
+                    raise QueryTooComplex(
+                        f"the query nests groups deeper than {limit} levels (at character "
+                        f"{tok.pos}); flatten it")
+            elif tok.text in "})]":
+                depth = max(depth - 1, 0)
+
+
+def service_endpoints(sparql: str) -> list[str]:
+    """Every SERVICE endpoint in the parsed query: resolved IRIs, '?name' for variables."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    try:
+        algebra = translateQuery(parseQuery(sparql)).algebra
+    except Exception as exc:  # noqa: BLE001 - pyparsing and rdflib raise many kinds
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ServiceRefused("the query mentions SERVICE but could not be parsed to check "
+                             f"its endpoints ({first[:200]})") from None
+    found: list[str] = []
+    stack: list = [algebra]
+    while stack:  # iterative: the algebra of a large query is deep
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                term = node.get("term")
+                found.append(f"?{term}" if isinstance(term, Variable) else str(term))
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return found
+
+
+def check_services(sparql: str, allowed: tuple[str, ...]) -> list[str]:
+    """The query's SERVICE endpoints, all allowed; ServiceRefused naming the first that is not."""
+    text = unescape_codepoints(sparql)
+    # Keywords are case-insensitive; no SERVICE in the text (escapes undone) means none
+    # in the query, so only the queries that mention it pay for the full parse.
+    if "SERVICE" not in text.upper():
+        return []
+    endpoints = service_endpoints(sparql)
+    for endpoint in endpoints:
+        if endpoint.startswith("?"):
             raise ServiceRefused(f"SERVICE with a variable endpoint ({endpoint}) is not allowed")
         if endpoint not in allowed:
             hint = (f"allowed: {', '.join(sorted(allowed))}" if allowed
                     else "this endpoint makes no federated calls")
             raise ServiceRefused(f"SERVICE <{endpoint}> is not allowed ({hint})")
+    return endpoints
+
+
+def check_query(sparql: str, settings: Settings) -> QueryInfo:
+    """Refuse what this read-only endpoint will not run; the query form if readable
+    (None when the query needs no lexing: then only the log would have used it)."""
+    check_depth(sparql, settings.query_max_depth)
+    services = check_services(sparql, settings.service_allow_list)
+    upper = sparql.upper()
+    if not any(word in upper for word in _MAY_MATTER):
+        return QueryInfo(form=None, services=services)
+    info = inspect_query(sparql)
+    info.services = services
     return info
 
 

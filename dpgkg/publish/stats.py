@@ -10,7 +10,10 @@ from dpgkg.rdf import sparql_prefixes
 _QUERIES = {
     "by_stage": """
         SELECT ?key (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?s) AS ?n) WHERE {
-          ?s a dpg:Solution ; dpg:stage ?key .
+          ?s a dpg:Solution ; dpg:stage ?stage .
+          # where the registry files it: an archived record counts as archived, whatever
+          # stage it wrote (its dpg:stage)
+          BIND(IF(EXISTS { ?s dpg:isArchived true }, dpg:ArchivedStage, ?stage) AS ?key)
           OPTIONAL { ?key skos:prefLabel|rdfs:label ?l FILTER(LANG(?l) IN ("", "en")) }
         } GROUP BY ?key ORDER BY DESC(?n)""",
     "dpgs_by_sdg": """

@@ -1,14 +1,16 @@
-"""Read the small reference tables (members, recommendations, roadmap, compact): rows in, no RDF."""
+"""Read small CSV tables (the alliance tables of data/): rows in, no RDF."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
+from dpgkg.config import DATA_DIR
 from dpgkg.sources import LAYOUT, is_url, read_bytes
 
 __all__ = [
@@ -89,9 +91,12 @@ def parse_partial_date(text: str) -> PartialDate:
 
 def display_path(name: str, location: str) -> str:
     """How to name a source file in problems and provenance: relative to the sources root
-    when it sits at its usual place there, else the location as given."""
+    when it sits at its usual place there, ``data/...`` for the project's own data, else
+    the location as given."""
     if is_url(location):
         return location
+    with contextlib.suppress(ValueError):
+        return "data/" + Path(location).resolve().relative_to(DATA_DIR.resolve()).as_posix()
     usual = LAYOUT.get(name)
     posix = PurePosixPath(location.replace("\\", "/"))
     if usual and (str(posix) == usual or str(posix).endswith("/" + usual)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from dpgkg.store.base import Store, StoreTimeout, StoreUnavailable
+from dpgkg.store.base import NoGraph, Store, StoreTimeout, StoreUnavailable
 from dpgkg.store.embedded import EmbeddedStore
 
 REMOTE_SPEC = re.compile(r"^(?:[a-z]+\+)?https?://")
@@ -28,12 +28,13 @@ def open_store(spec: str, *, in_memory: bool = False, in_memory_max_bytes: int |
         if settings is None:
             return RemoteStore(spec)
         return RemoteStore(spec, timeout=settings.query_timeout, user=settings.store_user,
-                           password=settings.store_password)
+                           password=settings.store_password, settings=settings)
     return EmbeddedStore(spec, in_memory=in_memory, in_memory_max_bytes=in_memory_max_bytes)
 
 
 __all__ = [
     "EmbeddedStore",
+    "NoGraph",
     "Store",
     "StoreTimeout",
     "StoreUnavailable",

@@ -12,8 +12,16 @@ class StoreUnavailable(Exception):
     """The store cannot be reached or holds no graph yet."""
 
 
+class NoGraph(StoreUnavailable):
+    """The store answers but serves no graph yet (nothing was built into it)."""
+
+
 class StoreTimeout(StoreUnavailable):
     """The store did not answer within the query timeout."""
+
+
+class StoreError(RuntimeError):
+    """The store answered, but not with what we asked for (e.g. truncated results)."""
 
 
 class Store(ABC):
@@ -45,6 +53,19 @@ class Store(ABC):
     def close(self) -> None:
         pass
 
+    def preload(self) -> bool:
+        """Copy the served version into memory now, if this store copies it at all; False
+        when there is nothing to copy (nothing is opened then)."""
+        return False
+
+    def stale(self) -> bool:
+        """A copy in memory whose version is no longer the one served."""
+        return False
+
+    def copied_version(self) -> str | None:
+        """The version copied into memory, if any."""
+        return None
+
 
 class StoreWriter(ABC):
     """Loads one new version of the graph; `commit` swaps it in, `abort` throws it away."""
@@ -68,8 +89,13 @@ class StoreWriter(ABC):
         """Query what has been loaded so far (union default graph)."""
 
     @abstractmethod
-    def commit(self) -> str:
-        """Make this version the one served; returns its version id."""
+    def commit(self, before_swap=None) -> str:
+        """Make this version the one served; returns its version id.
+
+        `before_swap(version, staged, merged_nt)`, when given, runs once the new version
+        is complete in the store and before it is served (with the version staged in
+        memory and its merge as N-Triples, or None); if it raises, nothing is swapped in.
+        """
 
     @abstractmethod
     def abort(self) -> None: ...

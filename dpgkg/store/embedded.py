@@ -32,13 +32,21 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from dpgkg.store.base import Store, StoreUnavailable, StoreWriter
+from dpgkg.store.base import NoGraph, Store, StoreWriter
 
 MERGE_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 def _new_version_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def served_version(path: str | os.PathLike) -> str | None:
+    """The version a store directory serves now (None when it has none)."""
+    try:
+        return os.path.basename(os.readlink(Path(path) / "current"))
+    except OSError:
+        return None
 
 
 def has_merge(store: ox.Store) -> bool:
@@ -68,6 +76,7 @@ class EmbeddedStore(Store):
         # as the union); one tuple, so a reader never pairs one version's store with
         # another's flag.
         self._opened: tuple[ox.Store, bool] | None = None
+        self._copied = False  # whether the opened version is a copy in memory
 
     # Reading
     @property
@@ -75,27 +84,42 @@ class EmbeddedStore(Store):
         return self.path / "current"
 
     def _current_version(self) -> str | None:
-        try:
-            return os.path.basename(os.readlink(self.current_link))
-        except OSError:
-            return None
+        return served_version(self.path)
 
     def _open(self) -> tuple[ox.Store, bool]:
         version = self._current_version()
         if version is None:
-            raise StoreUnavailable(f"no graph built yet at {self.path} (run `dpgkg build`)")
+            raise NoGraph(f"no graph built yet at {self.path} (run `dpgkg build`)")
         if version != self._version or self._opened is None:
             with self._lock:
                 if version != self._version or self._opened is None:
                     where = self.path / "versions" / version
                     disk = ox.Store.read_only(str(where))
-                    if self.in_memory and (self.in_memory_max_bytes is None
-                                           or _disk_bytes(where) <= self.in_memory_max_bytes):
+                    copied = self._copies(where)
+                    if copied:
                         mem = ox.Store()
                         mem.bulk_extend(disk.quads_for_pattern(None, None, None, None))
                         disk = mem
                     self._opened, self._version = (disk, not has_merge(disk)), version
+                    self._copied = copied
         return self._opened
+
+    def _copies(self, where: Path) -> bool:
+        return self.in_memory and (self.in_memory_max_bytes is None
+                                   or _disk_bytes(where) <= self.in_memory_max_bytes)
+
+    def preload(self) -> bool:
+        version = self._current_version()
+        if version is None or not self._copies(self.path / "versions" / version):
+            return False
+        self._open()
+        return True
+
+    def stale(self) -> bool:
+        return self._copied and self._current_version() != self._version
+
+    def copied_version(self) -> str | None:
+        return self._version if self._copied else None
 
     def oxigraph(self) -> ox.Store:
         """The pyoxigraph store now served (for dumps and fast serialisation)."""
@@ -119,6 +143,7 @@ class EmbeddedStore(Store):
     def close(self) -> None:
         self._opened = None
         self._version = None
+        self._copied = False
 
     # Writing
     def writer(self) -> EmbeddedWriter:
@@ -146,7 +171,7 @@ class EmbeddedWriter(StoreWriter):
     def query(self, sparql: str):
         return self.store.query(sparql, use_default_graph_as_union=True)
 
-    def commit(self) -> str:
+    def commit(self, before_swap=None) -> str:
         disk = ox.Store(str(self.dir))
         with ThreadPoolExecutor(1) as side:
             # The merge is computed while the named graphs are written (pyoxigraph lets
@@ -159,10 +184,9 @@ class EmbeddedWriter(StoreWriter):
         disk.flush()
         disk.optimize()
         del disk  # release RocksDB's lock before readers open it
-        try:
-            previous = os.path.basename(os.readlink(self.path / "current"))
-        except OSError:
-            previous = None
+        if before_swap is not None:
+            before_swap(self.version_id, self.store, self.merged_nt)
+        previous = served_version(self.path)
         tmp = self.path / f"current.{self.version_id}.tmp"
         os.symlink(os.path.join("versions", self.version_id), tmp)
         os.replace(tmp, self.path / "current")  # the atomic swap
@@ -185,6 +209,9 @@ class EmbeddedWriter(StoreWriter):
         unless a writer still holds it open (a build running at the same time).
         """
         keep = {self.version_id, previous}
+        for link in self.path.glob("current.*.tmp"):  # a build killed during its swap
+            if link.name != f"current.{self.version_id}.tmp":
+                link.unlink(missing_ok=True)
         for old in (self.path / "versions").iterdir():
             if old.is_dir() and old.name not in keep and old.name < self.version_id \
                     and not _locked(old):

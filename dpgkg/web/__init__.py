@@ -14,13 +14,15 @@ from flask import Flask, Response, jsonify, request
 
 from dpgkg.config import Settings
 from dpgkg.store import StoreUnavailable, open_store
-from dpgkg.web import errors
+from dpgkg.web import common, errors, security
+from dpgkg.web.gateway import REFUSED
 
 log = logging.getLogger(__name__)
 
-# Optional blueprints: each is registered when its module imports.
+# Every blueprint is part of the app: one that fails to import fails the app (no
+# half-app serving without, say, its SPARQL endpoint).
 BLUEPRINTS = ("dpgkg.web.sparql", "dpgkg.web.resources", "dpgkg.web.catalogue",
-              "dpgkg.web.site", "dpgkg.web.validate")
+              "dpgkg.web.site", "dpgkg.web.pages", "dpgkg.web.validate")
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -43,7 +45,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     starts at once when ``SPARQL_POOL_WARM`` is true (the server sets it).
     """
     settings = settings or Settings.from_env()
-    app = Flask(__name__, static_folder=None)
+    app = common.App(__name__, static_folder=None)
     app.config.update(
         DPGKG=settings,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -61,33 +63,76 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
 
     errors.init_app(app)
     for name in BLUEPRINTS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            log.warning("blueprint %s not available: %s", name, exc)
-            continue
-        app.register_blueprint(module.bp)
+        app.register_blueprint(importlib.import_module(name).bp)
 
     init_cors(app)
-    if "sparql" in app.blueprints:
-        from dpgkg.web.sparql import FastPath
 
-        app.wsgi_app = FastPath(app, CORS_HEADERS)
+    @app.before_request
+    def refused_by_gateway():
+        # A request the gateway refused before reading it all (body too large or too
+        # slow): rendered here so it gets the same JSON or HTML as every other error.
+        refused = request.environ.get(REFUSED)
+        if refused is not None:
+            errors.abort_with(*refused)
+
+    security.init_app(app)
+    from dpgkg.web.sparql import FastPath
+
+    app.wsgi_app = FastPath(app, {**CORS_HEADERS, **security.EVERY_RESPONSE})
 
     @app.route("/health")
     def health():
         try:
             version = app.extensions["dpgkg_store"].version()
         except StoreUnavailable as exc:
-            return errors.render_error(503, "Service Unavailable", str(exc),
-                                       {"Retry-After": "30"})
+            return errors.handle_unavailable(exc)
+        pool = app.extensions.get("dpgkg_querypool")
+        warm = app.extensions.get("dpgkg_warm")
+        # Healthy means answered at full speed: queries, pages and validations.
+        if (pool is not None and not pool.ready()) or (warm is not None and not warm.is_set()):
+            return errors.render_error(503, "Service Unavailable", "the server is starting",
+                                       {"Retry-After": "1"})
         return jsonify({"status": "ok", "version": version})
 
     if app.config.get("SPARQL_POOL_WARM"):
         from dpgkg.web.sparql import start_pool
 
         start_pool(app)
+        start_warming(app)
     return app
+
+
+def start_warming(app: Flask) -> None:
+    """Do once, before the server reports healthy, what the first requests of a fresh
+    worker would otherwise wait for: the validation process with its shapes (1.5 s) and
+    the templates and label tables of the HTML pages (0.3 s). Under load those stalls
+    queued every request behind them."""
+    import threading
+
+    from dpgkg.publish.worldmap import world_map
+    from dpgkg.web import validate
+
+    done = threading.Event()
+    app.extensions["dpgkg_warm"] = done
+
+    def warm() -> None:
+        try:
+            with app.app_context():
+                validate.warm(app.extensions["dpgkg_settings"])
+                world_map(app.extensions["dpgkg_settings"].world_atlas)
+            with app.test_client() as client:
+                for path in WARM_PATHS:
+                    client.get(path, headers={"Accept": "text/html"})
+        except Exception as exc:  # noqa: BLE001 (it fails again for its request, and says so)
+            log.warning("warming up stopped: %s", str(exc).splitlines()[0] if str(exc) else
+                        type(exc).__name__)
+        finally:
+            done.set()
+
+    threading.Thread(target=warm, name="dpgkg-warm", daemon=True).start()
+
+
+WARM_PATHS = ("/", "/dpgs", "/sdg/1")
 
 
 def init_cors(app: Flask) -> None:

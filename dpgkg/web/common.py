@@ -3,10 +3,11 @@ formats a resource is offered in."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app, has_request_context, request
 
 from dpgkg.config import Settings
-from dpgkg.publish.formats import RDF_FORMATS
+from dpgkg.iris import site_root
+from dpgkg.publish.formats import PAGE_FORMATS, RDF_FORMATS
 from dpgkg.web.conneg import negotiate  # noqa: F401 (re-exported for the blueprints)
 from dpgkg.web.errors import abort_with as abort  # noqa: F401
 
@@ -14,8 +15,7 @@ from dpgkg.web.errors import abort_with as abort  # noqa: F401
 _WANTED = ("application/ld+json", "text/turtle", "application/n-triples", "application/rdf+xml")
 RDF_BY_MEDIA_TYPE = {f.media_type: f for f in RDF_FORMATS.values() if f.media_type in _WANTED}
 RDF = {mt: RDF_BY_MEDIA_TYPE[mt] for mt in _WANTED}
-FORMAT_NAMES = {"text/html": "HTML", "application/ld+json": "JSON-LD", "text/turtle": "Turtle",
-                "application/n-triples": "N-Triples", "application/rdf+xml": "RDF/XML"}
+FORMAT_NAMES = {f.media_type: f.label for f in (PAGE_FORMATS["html"], *RDF.values())}
 
 
 def store():
@@ -24,3 +24,30 @@ def store():
 
 def settings() -> Settings:
     return current_app.extensions["dpgkg_settings"]
+
+
+def public_root() -> str:
+    """The site's root URL from the settings (never from the request's Host header)."""
+    st = settings()
+    return site_root(st.base_iri, st.public_url)
+
+
+def public_url(path: str) -> str:
+    """The absolute URL of a path of this site (``/catalog`` -> ``<root>catalog``)."""
+    return public_root() + path.lstrip("/")
+
+
+class App(Flask):
+    """Flask whose external URLs (``url_for(..., _external=True)``) start at the
+    configured public root: Flask builds them from the Host header, which a client
+    can set to anything (cache poisoning, links to another site in the catalogue)."""
+
+    def url_for(self, endpoint: str, *, _anchor: str | None = None,
+                _method: str | None = None, _scheme: str | None = None,
+                _external: bool | None = None, **values) -> str:
+        if not has_request_context() or not (_external or _scheme):
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method,
+                                   _scheme=_scheme, _external=_external, **values)
+        path = super().url_for(endpoint, _anchor=_anchor, _method=_method,
+                               _external=False, **values)
+        return public_url(path[len(request.script_root):])

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-from html import escape
+import re
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
 
-from flask import Flask, Response, render_template, request
-from jinja2 import TemplateNotFound
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from dpgkg.config import PROJECT_ROOT
 from dpgkg.publish.sparql import QueryError
 from dpgkg.store import StoreUnavailable
 from dpgkg.web.conneg import negotiate
@@ -41,6 +45,33 @@ def abort_with(status: int, detail: str, headers: dict[str, str] | None = None):
     raise HTTPError(status, detail, headers)
 
 
+# An absolute filesystem path (not part of a URL): at least two segments after a "/"
+# that no word character, ":" or "/" precedes.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.%~-])/(?:[\w.@+~-]+/)+[\w.@+~-]*")
+
+
+def _server_paths() -> list[str]:
+    """Directories of this server that an error text may name (longest first)."""
+    found = {tempfile.gettempdir(), str(Path.home()), sys.prefix, str(PROJECT_ROOT)}
+    settings = current_app.extensions.get("dpgkg_settings")
+    for where in (settings.store, settings.sources) if settings else ():
+        if where and "://" not in where:
+            found |= {where, str(Path(where).resolve())}
+    return sorted((p for p in found if len(p) > 1), key=len, reverse=True)
+
+
+def public_detail(status: int, detail: str) -> str:
+    """The detail without the server's filesystem paths (a store directory, a file an
+    OSError names): they tell a client nothing it can act on, and an attacker where
+    things are. An outage is logged with the full text (`handle_unavailable`)."""
+    for root in _server_paths():
+        detail = re.sub(r"(?<![\w/.~-])" + re.escape(root) + r"(?![\w.~-])[^\s'\"]*",
+                        "[a path on the server]", detail)
+    if status >= 500:  # only server texts: a 4xx may quote the client's own request path
+        detail = _ABSOLUTE_PATH.sub("[a path on the server]", detail)
+    return detail
+
+
 def error_body(status: int, title: str, detail: str) -> dict:
     return {"error": {"status": status, "title": title, "detail": detail}}
 
@@ -48,15 +79,10 @@ def error_body(status: int, title: str, detail: str) -> dict:
 def render_error(status: int, title: str, detail: str,
                  headers: dict[str, str] | None = None) -> Response:
     """The error as JSON or HTML, whichever the request's Accept prefers."""
+    detail = public_detail(status, detail)
     choice = negotiate(request.headers.get("Accept"), OFFERS) or "application/json"
     if choice == "text/html":
-        try:
-            body = render_template("error.html", status=status, title=title, detail=detail)
-        except TemplateNotFound:
-            body = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    f"<title>{status} {escape(title)}</title></head><body>"
-                    f"<h1>{status} {escape(title)}</h1><p>{escape(detail)}</p>"
-                    f"<p><a href=\"/\">Home</a></p></body></html>")
+        body = render_template("error.html", status=status, title=title, detail=detail)
         resp = Response(body, status=status, mimetype="text/html")
         resp.mimetype_params["charset"] = "utf-8"
     else:
@@ -66,6 +92,12 @@ def render_error(status: int, title: str, detail: str,
     for k, v in (headers or {}).items():
         resp.headers[k] = v
     return resp
+
+
+def _loggable_path() -> str:
+    """The request path as sent (percent-encoded): a decoded %0A would start a forged
+    line in the log."""
+    return quote(request.path, safe="/:@!$&'()*+,;=~")
 
 
 def handle_http(exc: HTTPException) -> Response:
@@ -82,13 +114,17 @@ def handle_query_error(exc: QueryError) -> Response:
 
 
 def handle_unavailable(exc: StoreUnavailable) -> Response:
+    # One line for the operator, with the store's own words (the client's copy loses
+    # any server path); no traceback: the store being down is not a bug here.
+    log.warning("store unavailable on %s %s: %s", request.method, _loggable_path(), exc)
     return render_error(503, "Service Unavailable", str(exc), {"Retry-After": "30"})
 
 
 def handle_unexpected(exc: Exception) -> Response:
     # The traceback goes to the log (never the query text or results); the client
     # gets a generic message.
-    log.exception("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
+    log.exception("unhandled %s on %s %s", type(exc).__name__, request.method,
+                  _loggable_path())
     return render_error(500, "Internal Server Error",
                         "the server failed to answer this request; it has been logged")
 

@@ -7,20 +7,19 @@ is the UN SDG concept, ``/ontology`` and ``/shapes`` are their named graphs, and
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request, url_for
 
 from dpgkg.publish import resources as R
+from dpgkg.publish.jsonld import published_context
 from dpgkg.web import common
+from dpgkg.web.conditional import Validators
 
 bp = Blueprint("resources", __name__)
 
 SUFFIXES = {".html": "text/html", **{f.suffix: f.media_type for f in common.RDF.values()}}
 OFFERS = ["text/html", *(f.media_type for f in common.RDF.values()), "application/json"]
-_STARTED = datetime.now(UTC).replace(microsecond=0)
 
 
 def _split_suffix(path: str) -> tuple[str, str | None]:
@@ -30,33 +29,8 @@ def _split_suffix(path: str) -> tuple[str, str | None]:
     return path, None
 
 
-def _last_modified(version: str) -> datetime:
-    """A build's time from its version id (``20261127T055512056376Z``), else the start time."""
-    try:
-        return datetime.strptime(version[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        return _STARTED
-
-
-def _conditional(path: str, media_type: str) -> tuple[str, datetime, Response | None]:
-    """ETag and Last-Modified of this representation, and a 304 if the client has it."""
-    version = common.store().version()
-    etag = hashlib.sha1(f"{version} {path} {media_type}".encode()).hexdigest()[:24]
-    modified = _last_modified(version)
-    not_modified = None
-    if request.if_none_match:
-        if request.if_none_match.contains(etag):
-            not_modified = Response(status=304)
-    elif request.if_modified_since and request.if_modified_since >= modified:
-        not_modified = Response(status=304)
-    if not_modified is not None:
-        _headers(not_modified, etag, modified, path, media_type)
-    return etag, modified, not_modified
-
-
-def _headers(resp: Response, etag: str, modified: datetime, path: str, media_type: str) -> None:
-    resp.set_etag(etag)
-    resp.last_modified = modified
+def _headers(resp: Response, validators: Validators, path: str, media_type: str) -> None:
+    validators.apply(resp)
     resp.vary.add("Accept")
     resp.headers["Link"] = ", ".join(
         f'<{path}{suffix}>; rel="alternate"; type="{mt}"'
@@ -68,8 +42,13 @@ def alternates(path: str) -> list[tuple[str, str, str]]:
     return [(f"{path}{suffix}", mt, common.FORMAT_NAMES[mt]) for suffix, mt in SUFFIXES.items()]
 
 
-def _serve(path: str, suffix: str | None, load, render_html, solution_ok: bool = True):
-    """Negotiate, answer 304s, describe (via `load`), and serialise or render."""
+def _serve(path: str, suffix: str | None, iri: str, load, render_html,
+           exists=None):
+    """Negotiate, describe (via `load`), answer 304s, and serialise or render.
+
+    `exists()` says cheaply whether there is anything to serve, so a conditional request
+    for what does not exist is a 404, not a 304 (default: `iri` is a subject).
+    """
     if suffix:
         media_type = SUFFIXES[suffix]
     else:
@@ -78,26 +57,34 @@ def _serve(path: str, suffix: str | None, load, render_html, solution_ok: bool =
             media_type = "application/ld+json"
         if media_type is None:
             common.abort(406, "acceptable formats: " + ", ".join(OFFERS))
-    etag, modified, not_modified = _conditional(path, media_type)
-    if not_modified is not None:
-        return not_modified
-    description = load()
-    if description is None:
-        common.abort(404, f"nothing is known about {request.path}")
-    if media_type == "text/html":
-        resp = Response(render_html(description, alternates(path)), mimetype="text/html")
-    elif media_type == "application/ld+json":
-        ctx = url_for("resources.context", _external=True)
-        doc = (R.solution_jsonld(description, ctx) if solution_ok and R.is_solution(description)
-               else R.generic_jsonld(description, ctx))
-        resp = Response(json.dumps(doc, ensure_ascii=False, indent=1),
-                        mimetype="application/ld+json")
+    # The HTML has views (`?view=all`, an SDG page's `?stage=`): each its own ETag.
+    validators = Validators(media_type, path, query=media_type == "text/html")
+    store = common.store()
+    if request.if_none_match or request.if_modified_since:
+        found = exists() if exists is not None else R.exists(store, iri)
+        if not found:
+            common.abort(404, f"nothing is known about {request.path}")
+        not_modified = validators.not_modified()
+        if not_modified is not None:
+            _headers(not_modified, validators, path, media_type)
+            return not_modified
+    if media_type == "application/ld+json":
+        body = R.jsonld_bytes(store, load, iri, url_for("resources.context", _external=True))
+        if body is None:
+            common.abort(404, f"nothing is known about {request.path}")
+        resp = Response(body, mimetype="application/ld+json")
     else:
-        fmt = common.RDF_BY_MEDIA_TYPE[media_type]
-        resp = Response(R.serialize(description, fmt.ox_format), mimetype=media_type)
-        if media_type.startswith("text/"):
-            resp.mimetype_params["charset"] = "utf-8"
-    _headers(resp, etag, modified, path, media_type)
+        description = load()
+        if description is None:
+            common.abort(404, f"nothing is known about {request.path}")
+        if media_type == "text/html":
+            resp = Response(render_html(description, alternates(path)), mimetype="text/html")
+        else:
+            fmt = common.RDF_BY_MEDIA_TYPE[media_type]
+            resp = Response(R.serialize(description, fmt.ox_format), mimetype=media_type)
+            if media_type.startswith("text/"):
+                resp.mimetype_params["charset"] = "utf-8"
+    _headers(resp, validators, path, media_type)
     return resp
 
 
@@ -106,16 +93,30 @@ def resource(path: str):
     base_path, suffix = _split_suffix(path)
     settings = common.settings()
 
-    def load():
-        found = R.describe(common.store(), settings.base_iri + base_path)
-        if found is None and suffix:  # an IRI that really ends in ".ttl" etc.
-            return None
-        return found
+    iri = settings.base_iri + base_path
 
     from dpgkg.web.site import render_resource
 
-    return _serve(request.path[: len(request.path) - len(suffix or "")], suffix, load,
-                  render_resource)
+    resp = _serve(request.path[: len(request.path) - len(suffix or "")], suffix, iri,
+                  lambda: R.describe(common.store(), iri), render_resource)
+    if base_path.startswith("dpg/") and resp.status_code in (200, 304):
+        _describedby(resp, iri)
+    return resp
+
+
+def _describedby(resp: Response, iri: str) -> None:
+    """A DPG names its DCAT record and (software) its CodeMeta: rel="describedby"."""
+    from dpgkg.publish import catalogue as cat
+
+    store = common.store()
+    if not cat.is_dpg(store, iri):
+        return
+    site = cat.Site(common.settings().base_iri, common.public_root())
+    links = [f'<{site.record(iri)}>; rel="describedby"; type="text/turtle"']
+    if store.ask(f"ASK {{ <{iri}> a <http://schema.org/SoftwareSourceCode> }}"):
+        links.append(f'<{site.page(iri)}/codemeta.json>; rel="describedby"; '
+                     'type="application/ld+json"; profile="https://w3id.org/codemeta/3.0"')
+    resp.headers["Link"] = ", ".join([resp.headers.get("Link", ""), *links]).lstrip(", ")
 
 
 @bp.route("/sdg/<path:notation>")
@@ -123,16 +124,19 @@ def sdg(notation: str):
     notation, suffix = _split_suffix(notation)
     from dpgkg.web.site import render_resource
 
-    return _serve(url_for("resources.sdg", notation=notation), suffix,
-                  lambda: R.describe(common.store(), R.SDG_BASE + notation), render_resource)
+    iri = R.SDG_BASE + notation
+    return _serve(url_for("resources.sdg", notation=notation), suffix, iri,
+                  lambda: R.describe(common.store(), iri), render_resource)
 
 
 def _graph_view(name: str, suffix: str | None):
     from dpgkg.web.site import render_graph
 
-    return _serve(url_for(f"resources.{name}"), suffix,
-                  lambda: R.describe_graph(common.store(), R.graph_iri_for(name)),
-                  lambda d, alts: render_graph(name, d, alts), solution_ok=False)
+    iri = R.graph_iri_for(name)
+    return _serve(url_for(f"resources.{name}"), suffix, iri,
+                  lambda: R.describe_graph(common.store(), iri),
+                  lambda d, alts: render_graph(name, d, alts),
+                  exists=lambda: R.graph_exists(common.store(), iri))
 
 
 @bp.route("/ontology")
@@ -157,7 +161,7 @@ def shapes_suffix(suffix: str):
 
 @bp.route("/context.jsonld")
 def context():
-    resp = Response(json.dumps(R.published_context(), indent=1), mimetype="application/ld+json")
+    resp = Response(json.dumps(published_context(), indent=1), mimetype="application/ld+json")
     resp.headers["Access-Control-Allow-Origin"] = "*"
     resp.cache_control.public = True
     resp.cache_control.max_age = 3600

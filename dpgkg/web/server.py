@@ -1,15 +1,15 @@
-"""The production server: the app under Granian (a Rust HTTP server, WSGI), built first if needed.
+"""The production server: the app under Granian (a Rust HTTP server), built first if needed.
 
-Granian parses HTTP and manages connections in Rust and calls the app from a pool
-of Python threads in each worker process; per request that costs a few tenths of
-a millisecond less than gunicorn's gthread workers, which is most of the time a
-cheap SPARQL query takes (bench/bench_sparql.py). Each worker process builds the
-app after the fork and starts its own pool of query processes, so a runaway query
-occupies (and is killed in) a query process while the worker's threads keep
-answering other requests.
+Granian parses HTTP and manages connections in Rust; its ASGI interface hands each
+request to `dpgkg.web.gateway`, which waits on the client in the event loop (body,
+slow readers, per-client limits) and runs the Flask app in a pool of threads. Each
+worker process builds the app after the fork and starts its own pool of query
+processes, so a runaway query occupies (and is killed in) a query process while
+the worker's threads keep answering other requests.
 
-Tuning: `Settings.threads`, `query_workers`, `query_in_memory`, `hold_bytes`
-(environment ``DPGKG_THREADS`` and so on).
+Tuning: `Settings.threads`, `query_workers`, `query_in_memory`, `hold_bytes`,
+`body_timeout`, `write_timeout`, `max_client_requests` (environment
+``DPGKG_THREADS`` and so on).
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ import logging
 import multiprocessing
 import multiprocessing.util
 import os
+import sys
 
 from dpgkg.config import Settings
 from dpgkg.store import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
-# No client address and no query string: log lines must not carry personal data
-# or query text. Method, path, status, milliseconds.
-ACCESS_LOG_FORMAT = '"%(method)s %(path)s" %(status)d %(dt_ms).1fms'
+USER_ERROR = 2  # the exit code of a source or asset that cannot be read, as the CLI's
 
 
 def pool_config(settings: Settings) -> dict:
@@ -41,22 +40,22 @@ def pool_config(settings: Settings) -> dict:
 
 def server_options(settings: Settings, host: str, port: int, workers: int,
                    threads: int | None = None) -> dict:
-    """Granian's options: WSGI, `workers` processes of `threads` app threads each."""
+    """Granian's options: ASGI (the gateway), `workers` processes."""
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     return {
         "address": host,
         "port": port,
-        "interface": Interfaces.WSGI,
+        "interface": Interfaces.ASGI,
         "workers": workers,
-        "websockets": False,  # a WSGI app has none (Granian logs that at every start)
-        # More threads than cores on purpose (Granian warns at start-up): a thread mostly
-        # waits for its query process, and a runaway query must not hold the last one.
-        "blocking_threads": threads or settings.threads,
+        "websockets": False,  # the app has none (Granian logs that at every start)
+        # A client that never finishes its request headers is dropped.
+        "http1_settings": HTTP1Settings(header_read_timeout=int(settings.body_timeout * 1000)),
         # A worker that dies (out of memory, say) is replaced.
         "respawn_failed_workers": True,
-        "log_access": settings.access_log,
-        "log_access_format": ACCESS_LOG_FORMAT,
+        # The gateway logs each request itself, with its fields escaped.
+        "log_access": False,
     }
 
 
@@ -72,7 +71,7 @@ def close_app(app) -> None:
     app.extensions["dpgkg_store"].close()
 
 
-def ensure_graph(settings: Settings) -> None:
+def ensure_graph(settings: Settings, debug: bool = False) -> None:
     """Build the graph when the store holds none yet (in a child process, see `serve`)."""
     try:
         open_store(settings.store, settings=settings).version()
@@ -80,13 +79,21 @@ def ensure_graph(settings: Settings) -> None:
     except StoreUnavailable:
         pass
     from dpgkg.build import build
+    from dpgkg.config import AssetMissing
+    from dpgkg.sources import SourceError
 
     log.warning("no graph in %s yet: building it first", settings.store)
-    build(settings)
+    try:
+        build(settings)
+    except (SourceError, AssetMissing) as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)  # one line, as `dpgkg build` says it
+        sys.exit(USER_ERROR)
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
-          threads: int | None = None) -> None:
+          threads: int | None = None, debug: bool = False) -> None:
     """Serve the app until interrupted."""
     from granian import Granian
 
@@ -95,9 +102,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers
     # Check (and build) in a child process: RocksDB's threads in the server's main
     # process would be forked into every worker, which deadlocks or crashes them.
     checker = multiprocessing.get_context("spawn").Process(target=ensure_graph,
-                                                           args=(settings,))
+                                                           args=(settings, debug))
     checker.start()
     checker.join()
+    if checker.exitcode == USER_ERROR:
+        raise SystemExit(USER_ERROR)
     if checker.exitcode != 0:
         raise SystemExit(f"no graph to serve in {settings.store} and the build failed")
 
@@ -109,13 +118,16 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers
         # answering on the shared socket, unsupervised.
         from dpgkg.publish.querypool import die_with_parent
         from dpgkg.web import create_app
+        from dpgkg.web.gateway import Gateway
 
         die_with_parent(main_pid)
         app = create_app(settings, pool_config(settings))
         # Run before multiprocessing's exit handler, which would otherwise wait forever
         # for the validation process to end.
         multiprocessing.util.Finalize(None, close_app, args=(app,), exitpriority=10)
-        return app
+        # More threads than cores on purpose: a thread mostly waits for its query
+        # process, and a runaway query must not hold the last one.
+        return Gateway(app, settings, threads)
 
     Granian("dpgkg.web:create_app", **server_options(settings, host, port, workers, threads)
             ).serve(target_loader=load_app)

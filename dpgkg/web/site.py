@@ -15,15 +15,17 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request, url_for
-from markupsafe import Markup
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from dpgkg.publish import resources as R
 from dpgkg.publish.examples import EXAMPLES
 from dpgkg.publish.search import search as run_search
 from dpgkg.publish.stats import graph_stats
-from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PREFIXES, RDF, SCHEMA, SHAPES_IRI, sparql_prefixes
+from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PREFIXES, RDF, SCHEMA, sparql_prefixes
 from dpgkg.web import common
+from dpgkg.web.links import local_url, page_number
+from dpgkg.web.schema_org import display_name, schema_org
+from dpgkg.web.security import script_json
 
 bp = Blueprint("site", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
@@ -82,20 +84,7 @@ def _cached(name: str, compute):
 
 # Links and labels ------------------------------------------------------------
 
-def local_url(iri: str) -> str:
-    """Where an IRI is served on this site (external IRIs link to themselves)."""
-    base = common.settings().base_iri
-    if iri.startswith(base):
-        path, _, frag = iri[len(base):].partition("#")
-        url = url_for("resources.resource", path=path)
-        return f"{url}#{frag}" if frag else url
-    if iri.startswith(SDG_BASE) and "/" not in iri[len(SDG_BASE):]:
-        return url_for("resources.sdg", notation=iri[len(SDG_BASE):])
-    if iri.startswith(ONTOLOGY_IRI):
-        return url_for("resources.ontology") + iri[len(ONTOLOGY_IRI):]
-    if iri.startswith(SHAPES_IRI):
-        return url_for("resources.shapes") + iri[len(SHAPES_IRI):]
-    return iri
+bp.add_app_template_global(local_url)
 
 
 def compact(iri: str) -> str:
@@ -178,6 +167,14 @@ def _incoming(iri: str) -> list[dict]:
     return sorted(out, key=lambda g: (-len(g["values"]), g["label"]))
 
 
+def _as_known(day, precision) -> str:
+    """A membership date as precisely as known: "2019" for 2019-01-01 known by its year."""
+    if day is None:
+        return ""
+    cut = {"year": 4, "month": 7}.get(precision.value if precision is not None else "", 10)
+    return day.value[:cut]
+
+
 def _memberships(iri: str, role: str) -> list[dict]:
     """Membership history of a member (role 'member') or the members of an organisation."""
     rows = common.store().select(sparql_prefixes() + f"""
@@ -185,7 +182,8 @@ def _memberships(iri: str, role: str) -> list[dict]:
           ?m a org:Membership ; org:{role} <{iri}> ;
              org:{"organization" if role == "member" else "member"} ?other .
           OPTIONAL {{ ?other schema:name ?name }}
-          OPTIONAL {{ ?m dpg:joined ?joined }} OPTIONAL {{ ?m dpg:left ?left }}
+          OPTIONAL {{ ?m dpg:joined ?joined OPTIONAL {{ ?m dpg:joinedPrecision ?jp }} }}
+          OPTIONAL {{ ?m dpg:left ?left OPTIONAL {{ ?m dpg:leftPrecision ?lp }} }}
           OPTIONAL {{ ?m dpg:isCurrent ?current }} OPTIONAL {{ ?m dpg:joinedBasis ?basis }}
         }} ORDER BY ?joined""")
     out, seen = [], set()
@@ -196,87 +194,30 @@ def _memberships(iri: str, role: str) -> list[dict]:
         out.append({"href": local_url(r["m"].value),
                     "other": {"text": r["name"].value if "name" in r else compact(r["other"].value),
                               "href": local_url(r["other"].value)},
-                    "joined": r["joined"].value if "joined" in r else "",
-                    "left": r["left"].value if "left" in r else "",
+                    "joined": _as_known(r.get("joined"), r.get("jp")),
+                    "left": _as_known(r.get("left"), r.get("lp")),
                     "current": r["current"].value == "true" if "current" in r else None,
                     "basis": term_label(r["basis"].value) if "basis" in r else ""})
     return out
 
 
-# schema.org ------------------------------------------------------------------
-
-_SCHEMA_TYPES = {SCHEMA.SoftwareSourceCode.value: "SoftwareSourceCode",
-                 SCHEMA.Dataset.value: "Dataset", SCHEMA.CreativeWork.value: "CreativeWork"}
-
-
-def display_name(d: R.Description) -> str:
-    """What a page is called: its label, or what it is about for unnamed memberships."""
-    if (label := d.label(d.iri)) is not None:
-        return label
-    member = d.first(d.iri, _ORG_MEMBER)
-    if member is not None:
-        return f"Membership of {d.label(member.value) or compact(member.value)}"
-    return compact(d.iri)
-
-
-_ORG_MEMBER = ox.NamedNode("http://www.w3.org/ns/org#member")
-
-
-def schema_org(d: R.Description) -> dict:
-    """The schema.org reading of a resource, for search engines (https://schema.org/)."""
-    s, types = d.iri, d.types
-    doc: dict = {"@context": "https://schema.org", "@id": s}
-    name = display_name(d)
-    desc = d.first(s, SCHEMA.description) or d.first(s, DCT.description)
-    if DPG.Solution.value in types:
-        kinds = [v for k, v in _SCHEMA_TYPES.items() if k in types]
-        doc["@type"] = kinds[0] if kinds else "CreativeWork"
-        urls = d.values(s, SCHEMA.url)
-        if urls:
-            doc["url"] = urls[0].value
-        lic = [x.value for x in d.values(s, DCT.license)]
-        if lic:
-            doc["license"] = lic[0] if len(lic) == 1 else lic
-        repos = [x.value for x in d.values(s, SCHEMA.codeRepository)]
-        if repos:
-            doc["codeRepository"] = repos[0] if len(repos) == 1 else repos
-        for key, prop in (("author", DPG.ownedBy), ("maintainer", DPG.maintainedBy),
-                          ("funder", DPG.fundedBy)):
-            orgs = [{"@type": "Organization", "@id": o.value, "name": d.label(o.value) or ""}
-                    for o in d.values(s, prop)]
-            if orgs:
-                doc[key] = orgs
-        goals = [{"@type": "DefinedTerm", "@id": g.value, "name": d.label(g.value) or g.value}
-                 for g in d.values(s, DPG.relevantToSDG)]
-        if goals:
-            doc["about"] = goals
-    elif DPG.Organisation.value in types or DPG.Alliance.value in types:
-        doc["@type"] = "Organization"
-        if (u := d.first(s, SCHEMA.url)) is not None:
-            doc["url"] = u.value
-    elif DPG.Country.value in types:
-        doc["@type"] = "Country"
-    elif s.startswith(SDG_BASE) or "http://www.w3.org/2004/02/skos/core#Concept" in types:
-        doc["@type"] = "DefinedTerm"
-        if (n := d.first(s, ox.NamedNode("http://www.w3.org/2004/02/skos/core#notation"))):
-            doc["termCode"] = n.value
-    else:
-        doc["@type"] = "Thing"
-    if name:
-        doc["name"] = name
-    if desc is not None:
-        doc["description"] = desc.value
-    return doc
-
-
-def _script_json(doc: dict) -> Markup:
-    """JSON safe inside <script> (no '</' can close it)."""
-    return Markup(json.dumps(doc, ensure_ascii=False, indent=1).replace("</", "<\\/"))
-
-
 # Views -----------------------------------------------------------------------
 
 def render_resource(d: R.Description, alternates: list) -> str:
+    """A DPG, organisation or SDG gets its reader's page; anything else, and any
+    resource at ``?view=all``, the list of every statement about it."""
+    from dpgkg.web import pages
+
+    schema_json = script_json(schema_org(d))
+    if not pages.raw_requested():
+        if DPG.Solution.value in d.types:
+            return pages.render_solution(d, alternates, schema_json)
+        if DPG.Organisation.value in d.types or DPG.Alliance.value in d.types:
+            return pages.render_organisation(d, alternates, schema_json)
+        if d.iri.startswith(SDG_BASE):
+            page = pages.render_sdg(d, alternates, schema_json)
+            if page is not None:
+                return page
     iri = d.iri
     types = [_value(d, ox.NamedNode(t)) for t in sorted(d.types)]
     kind = next((t["text"] for t in types if t["iri"].startswith(ONTOLOGY_NS)), None)
@@ -292,7 +233,7 @@ def render_resource(d: R.Description, alternates: list) -> str:
         types=types, props=_group(d, iri), parts=parts, incoming=_incoming(iri),
         memberships=memberships, members=members, alternates=alternates,
         description=(d.first(iri, SCHEMA.description) or d.first(iri, DCT.description)),
-        schema_json=_script_json(schema_org(d)))
+        raw=pages.raw_requested(), page_url=request.path, schema_json=schema_json)
 
 
 def render_graph(name: str, d: R.Description, alternates: list) -> str:
@@ -310,7 +251,7 @@ def render_graph(name: str, d: R.Description, alternates: list) -> str:
     doc = {"@context": "https://schema.org", "@type": "DefinedTermSet", "@id": g_iri,
            "name": title}
     return render_template("graph.html", title=title, iri=g_iri, sections=sections,
-                           alternates=alternates, schema_json=_script_json(doc))
+                           alternates=alternates, schema_json=script_json(doc))
 
 
 def stats() -> dict:
@@ -348,14 +289,14 @@ def home():
            "name": "The Digital Public Goods knowledge graph",
            "description": "Digital public goods, the organisations behind them, the SDGs they "
                           "serve and the alliance that recognises them, as linked data.",
-           "url": request.url_root,
+           "url": common.public_root(),
            "distribution": [{"@type": "DataDownload", "contentUrl":
                              url_for("site.query", _external=True)}],
            "potentialAction": {"@type": "SearchAction", "target":
                                url_for("site.search", _external=True) + "?q={q}",
                                "query-input": "required name=q"}}
     return render_template("home.html", title="Digital Public Goods knowledge graph", s=s,
-                           charts=charts, schema_json=_script_json(doc))
+                           charts=charts, schema_json=script_json(doc))
 
 
 def _facets(st) -> dict:
@@ -383,8 +324,11 @@ def _filter_patterns(args) -> tuple[list[str], dict]:
     chosen = {k: args.get(k, "").strip() for k in ("sdg", "type", "licence", "country", "stage")}
     chosen = {k: v for k, v in chosen.items() if v and SAFE_VALUE.match(v)}
     pats = []
-    if "stage" in chosen and chosen["stage"] != "all":
-        pats.append(f"?s dpg:stage dpg:{chosen['stage']} .")
+    if chosen.get("stage") == "ArchivedStage":   # as the stage counts: by dpg:isArchived
+        pats.append("?s dpg:isArchived true .")
+    elif "stage" in chosen and chosen["stage"] != "all":
+        pats.append(f"?s dpg:stage dpg:{chosen['stage']} . "
+                    "FILTER NOT EXISTS { ?s dpg:isArchived true }")
     elif "stage" not in chosen:
         pats.append("?s a dpg:DigitalPublicGood .")
     if "sdg" in chosen:
@@ -399,18 +343,33 @@ def _filter_patterns(args) -> tuple[list[str], dict]:
     return pats, chosen
 
 
+_FILTERED = {"site.dpgs", "site.search", "pages.organisations", "pages.members",
+             "resources.sdg"}
+
+
+@bp.before_app_request
+def drop_empty_parameters():
+    """A filter form sends every field, chosen or not: `?type=&country=KE` is redirected
+    to `?country=KE`, so each list has one URL per choice."""
+    if request.endpoint in _FILTERED and request.method == "GET" and any(
+            v == "" for v in request.args.values()):
+        kept = [(k, v) for k, v in request.args.items(multi=True) if v != ""]
+        return redirect(request.path + ("?" + urlencode(kept) if kept else ""), 302)
+    return None
+
+
 @bp.route("/dpgs")
 def dpgs():
     pats, chosen = _filter_patterns(request.args)
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number()
     where = "?s a dpg:Solution ; schema:name ?n .\n" + "\n".join(pats)
     st = common.store()
     total = st.select(sparql_prefixes()
                       + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0]
     total_n = int(total["n"].value) if "n" in total else 0
+    pages = max(1, math.ceil(total_n / PAGE_SIZE))
+    if page > pages:  # also keeps OFFSET within what the store parses (a 64-bit integer)
+        common.abort(404, f"there are {pages} pages of {PAGE_SIZE}")
     rows = st.select(sparql_prefixes() + f"""
         SELECT ?s (SAMPLE(?n) AS ?name) (SAMPLE(?d) AS ?desc) (SAMPLE(?ty) AS ?type)
                (SAMPLE(?st) AS ?stage) WHERE {{
@@ -423,7 +382,6 @@ def dpgs():
               "description": r["desc"].value if "desc" in r else "",
               "type": term_label(r["type"].value) if "type" in r else "",
               "stage": term_label(r["stage"].value) if "stage" in r else ""} for r in rows]
-    pages = max(1, math.ceil(total_n / PAGE_SIZE))
 
     def page_url(n: int) -> str:
         return dpgs_url(**chosen, page=n if n > 1 else None)
@@ -431,7 +389,7 @@ def dpgs():
     return render_template("dpgs.html", title="Browse digital public goods", items=items,
                            total=total_n, page=page, pages=pages, page_url=page_url,
                            facets=_cached("facets", _facets), chosen=chosen,
-                           schema_json=_script_json({
+                           schema_json=script_json({
                                "@context": "https://schema.org", "@type": "ItemList",
                                "numberOfItems": total_n,
                                "itemListElement": [{"@type": "ListItem", "position": i + 1,
@@ -442,16 +400,29 @@ def dpgs():
 @bp.route("/search")
 def search():
     q = request.args.get("q", "").strip()
-    hits = run_search(common.store(), q, limit=100) if q else []
+    hits = run_search(common.store(), q, limit=None) if q else []
+    page = page_number()
+    pages = max(1, math.ceil(len(hits) / PAGE_SIZE))
+    if page > pages:
+        common.abort(404, f"there are {pages} pages of {PAGE_SIZE} results")
+    shown = hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     wants = common.negotiate(request.headers.get("Accept", ""), ["text/html", "application/json"])
     if request.args.get("format") == "json" or wants == "application/json":
-        return Response(json.dumps({"q": q, "results": [
-            {"iri": h.iri, "kind": h.kind, "name": h.name, "url": local_url(h.iri)}
-            for h in hits]}, ensure_ascii=False), mimetype="application/json")
+        return Response(json.dumps({"q": q, "total": len(hits), "page": page, "pages": pages,
+                                    "results": [{"iri": h.iri, "kind": h.kind, "name": h.name,
+                                                 "url": local_url(h.iri)} for h in shown]},
+                                   ensure_ascii=False), mimetype="application/json")
     results = [{"href": local_url(h.iri), "kind": h.kind, "name": h.name,
-                "description": h.description} for h in hits]
+                "description": h.description} for h in shown]
+
+    def page_url(n: int) -> str:
+        return url_for("site.search") + "?" + urlencode({"q": q, **({"page": n} if n > 1
+                                                                      else {})})
+
     return render_template("search.html", title=f"Search: {q}" if q else "Search", q=q,
-                           results=results, schema_json=_script_json({
+                           results=results, total=len(hits), page=page, pages=pages,
+                           page_url=page_url, start=(page - 1) * PAGE_SIZE + 1,
+                           schema_json=script_json({
                                "@context": "https://schema.org", "@type": "SearchResultsPage",
                                "name": f"Search results for {q}"}))
 
@@ -460,8 +431,9 @@ def search():
 def query():
     examples = [{"title": t, "query": q} for t, q in EXAMPLES]
     return render_template("query.html", title="Query the graph (SPARQL)", examples=examples,
+                           prefixes=PREFIXES,
                            default_query=examples[0]["query"] if examples else "",
-                           schema_json=_script_json({
+                           schema_json=script_json({
                                "@context": "https://schema.org", "@type": "WebPage",
                                "name": "SPARQL query editor"}))
 

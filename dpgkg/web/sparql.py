@@ -5,7 +5,9 @@
     POST /sparql  application/sparql-query            (the query is the body)
     GET  /sparql  without a query: the SPARQL Service Description (browsers: /query)
 
-The format is chosen by `format` (short name or media type) or else by Accept.
+The format is chosen by `format` (or `output`: a short name, a client's alias such as
+SPARQLWrapper's `json-ld` or `rdf+xml`, or media types) where it names one for the
+query's kind of answer, else by Accept.
 Queries are checked here (update, SERVICE, one query), then run in the query
 pool's worker processes under the time limit; this process only forwards bytes.
 
@@ -29,8 +31,10 @@ from dpgkg.config import Settings
 from dpgkg.publish import formats
 from dpgkg.publish.querypool import Answer, QueryPool
 from dpgkg.publish.sparql import check_query, dataset_args
+from dpgkg.store import is_remote
 from dpgkg.web.conneg import negotiate
 from dpgkg.web.errors import abort_with
+from dpgkg.web.gateway import REFUSED
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +80,11 @@ def start_pool(app) -> QueryPool:
     qp = QueryPool(st.store, env=env,
                    size=int(cfg.get("SPARQL_WORKERS", st.query_workers)),
                    in_memory=bool(cfg.get("SPARQL_IN_MEMORY", False)),
-                   hold_bytes=int(cfg.get("SPARQL_HOLD_BYTES", st.hold_bytes)))
+                   hold_bytes=int(cfg.get("SPARQL_HOLD_BYTES", st.hold_bytes)),
+                   # A remote store is reached over the network; a local one needs none
+                   # unless federated calls are allowed.
+                   no_network=not st.service_allow_list and not is_remote(st.store),
+                   memory_limit=st.query_memory_mb << 20, share=st.query_share or None)
     app.extensions["dpgkg_querypool"] = qp
     return qp
 
@@ -120,7 +128,8 @@ def _params() -> tuple[list[str], list[str], dict[str, list[str]]]:
 
 def _requested_format(other: dict[str, list[str]]) -> formats.Format | None:
     # `output` is the older name; clients such as SPARQLWrapper send both.
-    values = other["format"] + other["output"]
+    # SPARQLWrapper sends its name and, for some, its Accept list too; "" in place of "*/*".
+    values = [v for v in other["format"] + other["output"] if v.strip()]
     if not values:
         return None
     found = []
@@ -136,22 +145,21 @@ def _requested_format(other: dict[str, list[str]]) -> formats.Format | None:
 
 
 def _choose(fmt: formats.Format | None, accept: str | None) -> tuple[str | None, str | None]:
-    """(result format, graph format) names for this request, None where nothing fits."""
+    """(result format, graph format) names for this request, None where nothing fits.
+
+    `format=` wins over Accept for the kind of answer it names (and its counterpart:
+    xml and RDF/XML, json and JSON-LD); for the other kind, Accept decides. So
+    SPARQLWrapper's `format=turtle` with a SELECT and `Accept: */*` gets JSON results.
+    """
+    result = graph = None
     if fmt is not None:
-        result = fmt.name if not fmt.is_rdf else None
-        graph = fmt.name if fmt.is_rdf else None
-        # ?format=xml or json names the same thing for either kind of query.
-        if fmt.name == "xml":
-            graph = "rdfxml"
-        elif fmt.name == "json":
-            graph = "jsonld"
-        elif fmt.name == "rdfxml":
-            result = "xml"
-        elif fmt.name == "jsonld":
-            result = "json"
-    else:
+        name = formats.COUNTERPART.get(fmt.name)
+        result = fmt.name if not fmt.is_rdf else name
+        graph = fmt.name if fmt.is_rdf else name
+    if result is None:
         mt = negotiate(accept, RESULT_OFFERS)
         result = formats.by_media_type(mt, formats.RESULT_FORMATS).name if mt else None
+    if graph is None:
         mt = negotiate(accept, GRAPH_OFFERS)
         graph = formats.by_media_type(mt, formats.RDF_FORMATS).name if mt else None
     # No format for the query's kind is a 406 from the worker, after the query has
@@ -179,11 +187,13 @@ def endpoint():
         if request.method == "POST":
             abort_with(400, "no query: give it as the 'query' parameter or the request body")
         return service_description()
-    answer = _run(current_app, queries[0], other, request.headers.get("Accept"))
+    answer = _run(current_app, queries[0], other, request.headers.get("Accept"),
+                  request.remote_addr)
     return Response(answer.body, headers=_answer_headers(answer), direct_passthrough=True)
 
 
-def _run(app: Flask, sparql: str, other: dict[str, list[str]], accept: str | None) -> Answer:
+def _run(app: Flask, sparql: str, other: dict[str, list[str]], accept: str | None,
+         client: str | None) -> Answer:
     """Check and run one query; raises QueryError or an HTTP error the view renders."""
     if not sparql.strip():
         abort_with(400, "the query is empty")
@@ -194,7 +204,8 @@ def _run(app: Flask, sparql: str, other: dict[str, list[str]], accept: str | Non
     answer = pool(app).run(sparql, timeout=st.query_timeout,
                            **dataset_args(info, other["default-graph-uri"],
                                           other["named-graph-uri"]),
-                           result_format=result_format, graph_format=graph_format)
+                           result_format=result_format, graph_format=graph_format,
+                           client=client, services=info.services)
     # Never the query text or results in the log: the form, the format and the time.
     log.debug("sparql %s -> %s in %.1f ms", info.form, answer.format.name,
               (time.perf_counter() - started) * 1000)
@@ -222,7 +233,8 @@ class FastPath:
         self.cors = list(cors_headers.items())
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") != "GET":
+        if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") != "GET" \
+                or REFUSED in environ:
             return self.next(environ, start_response)
         params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         queries = params.get("query", [])
@@ -230,7 +242,8 @@ class FastPath:
             return self.next(environ, start_response)
         other = {k: params.get(k, []) for k in OTHER_PARAMETERS}
         try:
-            answer = _run(self.app, queries[0], other, environ.get("HTTP_ACCEPT"))
+            answer = _run(self.app, queries[0], other, environ.get("HTTP_ACCEPT"),
+                          environ.get("REMOTE_ADDR"))
         except Exception as exc:  # noqa: BLE001 - rendered by the app's error handlers
             environ[FAST_PATH_ERROR] = exc
             return self.next(environ, start_response)

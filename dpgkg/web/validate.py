@@ -15,24 +15,27 @@ Nothing named in the input is ever fetched.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import multiprocessing
 import os
+import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import SimpleNamespace
 
 import rdflib
 from flask import Blueprint, Response, render_template, request, url_for
+from pebble import ProcessExpired, ProcessPool
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from dpgkg import validation as v
-from dpgkg.config import SHAPES_DIR
+from dpgkg.config import SHAPES_DIR, asset_files
 from dpgkg.publish.querypool import die_with_parent
+from dpgkg.sources import SourceError
 from dpgkg.web import common
 from dpgkg.web.errors import abort_with
 
@@ -57,10 +60,11 @@ STATUS_TEXT = {"pass": "pass", "fail": "fail", "not-applicable": "not applicable
                "not-answered": "not answered"}
 
 # A run holds the GIL (a regular expression over a long literal for minutes, in the
-# worst case), so it runs in a warm process of its own, killed at the deadline; the
-# worker's threads keep answering other requests meanwhile.
+# worst case), so it runs in a warm process of its own, killed at the deadline (counted
+# from when the process takes the run up); the worker's threads keep answering other
+# requests meanwhile.
 TIMEOUT = 60.0
-_pool: ProcessPoolExecutor | None = None
+_pool: ProcessPool | None = None
 _pool_lock = threading.Lock()
 
 
@@ -120,6 +124,16 @@ def _run(data: bytes, kind: str, source: str, settings, record_id: str | None,
         outcomes = v.validate_data(data, kind, source, settings, record_id=record_id)
     except v.InputError as exc:
         return _error_args(exc), None
+    except RecursionError:  # the JSON (or JSON-LD) readers recurse once per level
+        return (source, "the input is nested too deeply to read", None, None), None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+        # json.loads refuses integers longer than Python converts (a guard against
+        # quadratic-time conversion): the input's fault, not the server's.
+        digits = sys.get_int_max_str_digits()
+        return (source, f"a number in the input has more than {digits} digits", None,
+                None), None
     report = None
     if report_format:
         report = v.Outcome(source="", report=v.merged_report(outcomes)).report_text(
@@ -132,59 +146,61 @@ def _error_args(exc: v.InputError) -> tuple:
     return (exc.source, exc.message, exc.line, exc.field)
 
 
+def _start(parent: int, settings) -> None:
+    """In each validation process as it starts: watch the parent, load the shapes."""
+    die_with_parent(parent, at_once=False)
+    # Each run needing what is missing says so in one line; a failing initializer would
+    # leave a traceback in the log and no process.
+    with contextlib.suppress(Exception):
+        _warm(settings)
+
+
 def _warm(settings) -> None:
-    v.engine(settings).shapes_graph()
+    v.shared_engine(settings).shapes_graph()
 
 
-def _executor() -> ProcessPoolExecutor:
+def warm(settings, timeout: float = 120) -> None:
+    """Start the validation process and wait until its shapes are loaded."""
+    _executor().schedule(_warm, args=(settings,)).result(timeout)
+
+
+def _executor() -> ProcessPool:
+    """The validation pool (pebble): a run's deadline counts from when its process takes
+    it up, not from when it was queued, and a run past it is ended by killing its own
+    process only (the pool starts a fresh, warm one)."""
     global _pool
     with _pool_lock:
         if _pool is None:
             # Started by whichever request thread comes first: the process watches for
             # its parent's death itself, not by the kernel's thread-bound signal.
-            _pool = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=functools.partial(die_with_parent, at_once=False),
-                initargs=(os.getpid(),))
-            _pool.submit(_warm, _settings())
+            _pool = ProcessPool(1, initializer=_start, initargs=(os.getpid(), _settings()),
+                                context=multiprocessing.get_context("spawn"))
         return _pool
-
-
-def _discard(pool: ProcessPoolExecutor) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is pool:
-            _pool = None
-    # The executor cannot cancel a running task: end its process (SIGKILL).
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        proc.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def shutdown() -> None:
     """End the validation process, if one was started (the server worker is exiting)."""
-    pool = _pool
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
     if pool is not None:
-        _discard(pool)
+        pool.stop()
+        pool.join()
 
 
 def _validate(data: bytes, kind: str, source: str, record_id: str | None,
               report_format: str | None = None) -> tuple[list[v.Outcome], str | None]:
-    pool = _executor()
+    future = _executor().schedule(_run, args=(data, kind, source, _settings(), record_id,
+                                              report_format), timeout=TIMEOUT)
     try:
-        future = pool.submit(_run, data, kind, source, _settings(), record_id, report_format)
-    except BrokenProcessPool:
-        _discard(pool)
-        abort_with(503, "the validator restarted; try again", {"Retry-After": "1"})
-    try:
-        found, report = future.result(timeout=TIMEOUT)
+        found, report = future.result()
     except FutureTimeout:
-        _discard(pool)
         abort_with(422, f"validation did not finish within {TIMEOUT:.0f} s: the input is too "
                    "large or too complex to validate here")
-    except BrokenProcessPool:
-        _discard(pool)
+    except (ProcessExpired, CancelledError):  # its process died (memory), or shutdown
         abort_with(503, "the validator restarted; try again", {"Retry-After": "1"})
+    except SourceError as exc:  # the registry's schemas or licence list are out of reach
+        abort_with(503, f"the validator has no reference data: {exc}", {"Retry-After": "60"})
     if isinstance(found, tuple):
         raise v.InputError(*found)
     return [v.Outcome(source=src, indicators=ind, subject=subj,
@@ -206,7 +222,7 @@ def _labels() -> dict[str, str]:
     """Indicator key -> its name in the shapes (read here: the engine, with its reference
     data, lives in the validation process)."""
     shapes = rdflib.Graph()
-    for f in sorted(SHAPES_DIR.glob("*.ttl")):
+    for f in asset_files(SHAPES_DIR, "*.ttl"):
         shapes.parse(f, format="turtle")
     return v.indicator_labels(SimpleNamespace(shapes=shapes))
 
@@ -224,11 +240,28 @@ def _indicator_rows(outcome: v.Outcome) -> list[dict]:
             "key": key, "label": labels.get(key, key), "status": res["status"],
             "status_text": STATUS_TEXT.get(res["status"], res["status"]),
             "href": f"{ontology}#Indicator{key}" if key in v.INDICATORS else None,
-            "messages": [{"severity": m.get("severity", ""), "text": m.get("message", ""),
-                          "where": m.get("field") or m.get("path") or m.get("value") or ""}
-                         for m in res["messages"]],
+            "messages": _once(res["messages"]),
         })
     return rows
+
+
+def _once(messages: list[dict]) -> list[dict]:
+    """Each problem once: SHACL reports a missing field once per shape that needs it."""
+    out: dict[tuple[str, str], dict] = {}
+    for m in messages:
+        key = (m.get("severity", ""), m.get("message", ""))
+        where = m.get("field") or m.get("path") or m.get("value") or ""
+        if key not in out:
+            out[key] = {"severity": key[0], "text": key[1], "where": where}
+    return list(out.values())
+
+
+def _verdict(conforms: bool, counts: dict) -> str:
+    """conforms / incomplete / fails: a record with unanswered indicators is not known
+    to conform, whatever else passes."""
+    if not conforms:
+        return "fails"
+    return "incomplete" if counts.get("not-answered") else "conforms"
 
 
 def _page(status: int = 200, outcomes: list[v.Outcome] | None = None,
@@ -238,6 +271,8 @@ def _page(status: int = 200, outcomes: list[v.Outcome] | None = None,
         rows = _indicator_rows(o) if o.error is None else []
         counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUS_TEXT}
         reports.append({"source": o.source, "conforms": o.conforms, "rows": rows,
+                        "verdict": _verdict(o.conforms, counts), "total": len(
+                            [r for r in rows if r["key"] in v.INDICATORS]),
                         "counts": counts, "error": str(o.error) if o.error else None})
     labels = _labels()
     ontology = url_for("resources.ontology")

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 pytest.importorskip("ckanext.dcat", reason="needs ckan + ckanext-dcat (run .ci/ckan.sh)")
-requests = pytest.importorskip("requests")
 
 from ckanext.dcat.processors import RDFParser
 
@@ -24,9 +24,9 @@ from dpgkg.config import Settings
 from dpgkg.publish import catalogue as cat
 from dpgkg.publish.dumps import after_build
 from dpgkg.store import open_store
+from tests.conftest import NO_SHARED, SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
 PAGE_SIZE = 40
 
 SERVE = """
@@ -45,7 +45,7 @@ server.serve_forever()
 def settings(tmp_path_factory) -> Settings:
     """The full graph built from ../shared, with its dumps, as a deployment has it."""
     if not (SHARED / "registry").is_dir():
-        pytest.skip("../shared is not beside the repository")
+        pytest.skip(NO_SHARED)
     from dpgkg.build import build
 
     settings = Settings(store=str(tmp_path_factory.mktemp("ckan-store")), sources=str(SHARED))

@@ -1,0 +1,159 @@
+"""The OpenAPI 3.1 description of the HTTP interface, served at /openapi.json.
+
+Built from the format registry and the settings, so the media types, page sizes and
+limits it states are the ones the server applies.
+"""
+
+from __future__ import annotations
+
+from dpgkg.publish import formats
+from dpgkg.publish.catalogue.vocab import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+
+def _content(media_types) -> dict:
+    return {
+        mt: {"schema": {"type": "string"} if not mt.endswith("json") else {"type": "object"}}
+        for mt in media_types
+    }
+
+
+def _get(summary: str, media_types, parameters: list | None = None, not_found: bool = True) -> dict:
+    responses: dict = {
+        "200": {"description": "the document", "content": _content(media_types)},
+        "304": {"description": "not modified (If-None-Match, If-Modified-Since)"},
+        "406": {"description": "no acceptable representation"},
+    }
+    if not_found:
+        responses["404"] = {"description": "nothing there (also for conditional requests)"}
+    op: dict = {"summary": summary, "responses": responses}
+    if parameters:
+        op["parameters"] = parameters
+    return {"get": op}
+
+
+def _param(name: str, where: str, description: str, schema: dict, required: bool = False) -> dict:
+    return {
+        "name": name,
+        "in": where,
+        "description": description,
+        "required": required,
+        "schema": schema,
+    }
+
+
+RDF_TYPES = [formats.RDF_FORMATS[n].media_type for n in ("turtle", "jsonld", "rdfxml", "ntriples")]
+
+
+def openapi(server_url: str, *, query_timeout: float, max_body_bytes: int) -> dict:
+    """The description, with `server_url` (the public site root) as its one server."""
+    result_types = [formats.RESULT_FORMATS[n].media_type for n in formats.SOLUTION_FORMATS]
+    graph_types = [formats.RDF_FORMATS[n].media_type for n in formats.GRAPH_RESULT_FORMATS]
+    names = sorted({*formats.RESULT_FORMATS, *formats.RDF_FORMATS, *formats.NAME_ALIASES})
+    page = _param("page", "query", "page number, from 1", {"type": "integer", "minimum": 1})
+    size = _param(
+        "page_size",
+        "query",
+        f"items per page (default {DEFAULT_PAGE_SIZE})",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+    )
+    query = _param(
+        "query",
+        "query",
+        "a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE)",
+        {"type": "string"},
+    )
+    fmt = _param(
+        "format",
+        "query",
+        "the answer's syntax: a media type or one of these names; it wins over "
+        "Accept for the kind of answer it names, Accept decides otherwise",
+        {"type": "string", "examples": names},
+    )
+    sparql_responses = {
+        "200": {
+            "description": "results (SELECT, ASK) or a graph (CONSTRUCT, DESCRIBE)",
+            "content": _content([*result_types, *graph_types]),
+        },
+        "400": {"description": "a malformed query, an update, or an unknown format"},
+        "406": {"description": "no acceptable syntax for this kind of answer"},
+        "413": {"description": f"a body over {max_body_bytes} bytes"},
+        "503": {"description": f"the query ran past {query_timeout} s or its memory limit"},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "dpgkg: the Digital Public Goods knowledge graph",
+            "version": "1",
+            "description": f"Linked data, SPARQL and DCAT. Limits: queries stop after "
+            f"{query_timeout} s; request bodies up to {max_body_bytes} "
+            f"bytes; catalogue pages up to {MAX_PAGE_SIZE} datasets.",
+        },
+        "servers": [{"url": server_url.rstrip("/")}],
+        "paths": {
+            "/sparql": {
+                "get": {
+                    "summary": "SPARQL 1.1 Protocol query (without a query: the service "
+                    "description)",
+                    "parameters": [query, fmt],
+                    "responses": sparql_responses,
+                },
+                "post": {
+                    "summary": "SPARQL 1.1 Protocol query in the body",
+                    "requestBody": {
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "query": {"type": "string"},
+                                        "format": {"type": "string"},
+                                    },
+                                }
+                            },
+                            "application/sparql-query": {"schema": {"type": "string"}},
+                        }
+                    },
+                    "responses": sparql_responses,
+                },
+            },
+            "/id/{path}": _get(
+                "any resource of the graph, in HTML or RDF by Accept or suffix "
+                "(.ttl .jsonld .nt .rdf .html)",
+                ["text/html", *RDF_TYPES],
+                [
+                    _param(
+                        "path", "path", "the IRI below the base", {"type": "string"}, required=True
+                    )
+                ],
+            ),
+            "/catalog": _get(
+                "the DCAT-AP 3 catalogue, Hydra-paged (?id=<DPG id> redirects to its record)",
+                RDF_TYPES,
+                [page, size],
+            ),
+            "/catalog/dpg/{id}": _get(
+                "one DPG's DCAT record",
+                RDF_TYPES,
+                [_param("id", "path", "the DPG's registry id", {"type": "string"}, required=True)],
+            ),
+            "/.well-known/void": _get("VoID of the whole graph", RDF_TYPES, not_found=False),
+            "/dumps/": _get(
+                "the dumps of the graph served now", ["application/json"], not_found=False
+            ),
+            "/changes": _get(
+                "what each build changed",
+                ["application/json", "application/activity+json"],
+                not_found=False,
+            ),
+            "/sitemap.xml": _get("every resource page", ["application/xml"], not_found=False),
+            "/context.jsonld": _get(
+                "the JSON-LD context", ["application/ld+json"], not_found=False
+            ),
+            "/id/dpg/{id}/codemeta.json": _get(
+                "CodeMeta 3 of a software DPG",
+                ["application/ld+json"],
+                [_param("id", "path", "the DPG's registry id", {"type": "string"}, required=True)],
+            ),
+            "/health": _get("ready or not", ["application/json"], not_found=False),
+        },
+    }

@@ -1,0 +1,131 @@
+"""RemoteStore: a SPARQL 1.1 Protocol store behind `Store`."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from dpgkg.config import Settings
+from dpgkg.store.base import Store, StoreUnavailable
+from dpgkg.store.remote.client import ProtocolClient, _triples
+from dpgkg.store.remote.control import (
+    Control,
+    ControlGraph,
+)
+from dpgkg.store.remote.publish import Publisher
+from dpgkg.store.remote.spec import (
+    _publish_mode,
+    _strip_userinfo,
+    parse_spec,
+    query_form,
+)
+from dpgkg.store.remote.virtuoso import (
+    _DEADLOCK,
+    DEADLOCK_RETRIES,
+    STALE_SWAP,
+    VirtuosoGuard,
+    _dataset_defines,
+)
+from dpgkg.store.remote.writer import RemoteWriter
+
+log = logging.getLogger(__name__)
+
+WRITE_TIMEOUT = 3600.0  # seconds: publishing a whole version can take a while
+
+
+class RemoteStore(ProtocolClient, VirtuosoGuard, ControlGraph, Publisher, Store):
+    """A SPARQL 1.1 Protocol store. Keeps no connection state: a store that comes back works."""
+
+    def __init__(self, spec: str, *, timeout: float | None = None, user: str | None = None,
+                 password: str | None = None, write_timeout: float = WRITE_TIMEOUT,
+                 publish: str | None = None, settings: Settings | None = None):
+        # Unset options come from the settings (by default from the environment: the
+        # query worker processes get the credentials that way).
+        settings = settings if settings is not None else Settings.from_env()
+        spec, spec_user, spec_password = _strip_userinfo(spec)
+        self.user = user or settings.store_user or spec_user
+        self.password = password or settings.store_password or spec_password
+        self.load_address = settings.load_address
+        self.endpoints = parse_spec(spec, authenticated=bool(self.user))
+        if publish is not None:
+            self.endpoints.publish = _publish_mode(publish)
+        self.spec = spec
+        if timeout is None:
+            timeout = settings.query_timeout
+        self.timeout = timeout
+        self.write_timeout = write_timeout
+        # guarded reads: the last control graph read, when each swap marker was first
+        # seen, and how long one may stay before it is taken as left by a dead build
+        self._last_control: Control | None = None
+        self._swap_seen: dict[str, float] = {}
+        self.stale_swap = STALE_SWAP
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.spec!r})"
+
+    # Reading
+    def query(self, sparql, *, default_graph_uris=None, named_graph_uris=None):
+        form = query_form(sparql)
+        if not self.endpoints.guard:
+            return self._query(sparql, form, default_graph_uris, named_graph_uris)
+        return self._guarded(lambda state: self._query(sparql, form, default_graph_uris,
+                                                       named_graph_uris, state))
+
+    def raw_query(self, sparql: str):
+        """A query over all the store holds, dpgkg's bookkeeping and other clients' graphs
+        included (for inspection: `query` never shows them)."""
+        return self._query(sparql, query_form(sparql), raw=True)
+
+    def _query(self, sparql, form, default_graph_uris=None, named_graph_uris=None,
+               state: Control | None = None, *, raw: bool = False):
+        """Run a query over the dataset it names, else over the version served (its
+        bookkeeping left out); `raw`: over the store's own default graph and named graphs
+        (to read the control triples). `state`: the control graph just read, if any."""
+        params: list[tuple[str, str]] = []
+        # (staged publishing uploads staging graphs, which a union would show)
+        listed = self.endpoints.bookkeeping == "listed" or self.endpoints.publish == "staged"
+        if raw:
+            pass
+        elif default_graph_uris or named_graph_uris or listed:
+            if not default_graph_uris:
+                # The version's graphs as the default graph: Oxigraph refuses
+                # union-default-graph with a dataset, and other stores' own union holds
+                # the control graph, staging graphs and graphs not ours.
+                default_graph_uris = (state or self._control()).graphs or ["urn:dpgkg:none"]
+                if listed and not named_graph_uris:
+                    named_graph_uris = default_graph_uris
+            if self.endpoints.kind == "virtuoso":  # it echoes each as an HTTP header
+                sparql = _dataset_defines(default_graph_uris, named_graph_uris) + sparql
+            else:
+                params += [("default-graph-uri", u) for u in default_graph_uris]
+                params += [("named-graph-uri", u) for u in named_graph_uris or []]
+        else:
+            params += list(self.endpoints.union_params.items())
+        if self.endpoints.kind == "virtuoso" and self.timeout:
+            params.append(("timeout", str(int(self.timeout * 1000))))
+        body, ctype, headers = self._sparql(sparql, form, params, self.timeout + 1)
+        self._check_complete(headers)
+        if form in ("SELECT", "ASK"):
+            return self._results(body, ctype, form)
+        return _triples(body, ctype)
+
+    # Writing
+    def update(self, sparql: str) -> None:
+        """Run one SPARQL Update request (one transaction on the stores we know)."""
+        if self.endpoints.kind == "virtuoso":
+            # Virtuoso's endpoint may commit row by row (log-enable 2/3); 1 makes the
+            # request one transaction, which the atomic swap needs.
+            sparql = "DEFINE sql:log-enable 1\n" + sparql
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                self._sparql(sparql, None, [], self.write_timeout)
+                return
+            except StoreUnavailable as exc:
+                # A deadlock with concurrent readers rolls the request back: run it again.
+                if attempt == DEADLOCK_RETRIES or not _DEADLOCK.search(str(exc)):
+                    raise
+                log.info("update deadlocked with readers, retrying (%d)", attempt + 1)
+                time.sleep(0.05 * 2 ** attempt)
+
+    def writer(self) -> RemoteWriter:
+        return RemoteWriter(self)

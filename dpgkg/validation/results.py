@@ -1,0 +1,112 @@
+"""The build's validation: every harvested record validated while the build goes on,
+the results written into the validation graph."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from dpgkg.config import Settings
+from dpgkg.rdf import DPG, DPGSH, RDF, SDGO
+from dpgkg.validation.batch import Running, start_many
+from dpgkg.validation.engine import (
+    Engine,
+    _goal_triples,
+    _registry_dir,
+    approved_licences,
+    schema_approvals,
+)
+from dpgkg.validation.records import _Job
+from dpgkg.validation.status import INDICATORS, KEYS, Outcome
+from dpgkg.validation.terms import _triple_to_rdflib
+
+
+def validate_store_records(writer, harvested, settings: Settings, progress=None) -> dict:
+    """Validate every harvested record graph and write the results into the validation
+    graph: per record and indicator a ``dpg:ValidationResult`` with
+    ``dpg:validatedRecord``, ``dpg:indicator``, ``dpg:status`` and ``dpg:message``.
+    Returns counts per indicator and status (and the records failing any indicator)."""
+    return start_store_validation(harvested, settings, progress).finish(writer)
+
+
+@dataclass
+class StoreValidation:
+    """The build's validation, running: `finish(writer)` waits for it and writes the
+    results (see :func:`validate_store_records`); `cancel()` stops it."""
+
+    running: Running
+    settings: Settings
+
+    def finish(self, writer) -> dict:
+        return _write_results(writer, self.running.result(), self.settings)
+
+    def cancel(self) -> None:
+        self.running.cancel()
+
+
+def start_store_validation(harvested, settings: Settings, progress=None) -> StoreValidation:
+    """Start validating the harvested records (worker processes forked now, fed from a
+    thread), so the build can load and infer meanwhile."""
+    reference = []
+    goals = []
+    for hg in harvested.graphs:
+        if hg.key == "licences":
+            reference.extend(hg.triples)
+        elif not hg.key.startswith(("nominees/", "archive/", "excluded-nominees/")):
+            goals.extend(t for t in hg.triples
+                         if t.predicate == RDF.type and t.object == SDGO.Goal)
+    reference += goals or _goal_triples(settings)
+    reg = _registry_dir(settings, None)
+    eng = Engine(settings, reg, reference=reference)
+    # approvals the schema gives but the licence page does not (see schema_only_licences)
+    for triple in schema_approvals(settings, reg, approved_licences(settings, reg)):
+        t = _triple_to_rdflib(triple)
+        eng._ref.setdefault(str(t[0]), []).append(t)
+
+    jobs = [_Job(source=hg.key, triples=list(hg.triples), subject=hg.subject.value)
+            for hg in harvested.graphs
+            if hg.subject is not None and hg.key.startswith(
+                ("nominees/", "archive/", "excluded-nominees/"))]
+    return StoreValidation(start_many(jobs, eng, progress=progress), settings)
+
+
+def _write_results(writer, outcomes: list[Outcome], settings: Settings) -> dict:
+    from dpgkg.iris import IRIs
+    from dpgkg.rdf import DCT, PROV, lit
+
+    iris = IRIs(settings.base_iri)
+    graph = iris.validation_graph()
+    triples: list[ox.Triple] = [
+        ox.Triple(graph, RDF.type, PROV.Entity),
+        ox.Triple(graph, DCT.title, lit("Validation of the registry records against the "
+                                        "DPG Standard shapes")),
+    ]
+    counts: dict[str, Counter] = {k: Counter() for k in KEYS}
+    failing = Counter()
+    for o in outcomes:
+        record = ox.NamedNode(o.subject)
+        folder, rid = o.source.split("/", 1)
+        for k, v in o.indicators.items():
+            counts[k][v["status"]] += 1
+            node = iris.part(graph, f"{folder}-{rid}-{k}")
+            ind = DPG[f"Indicator{k}"] if k in INDICATORS else (
+                DPGSH.RegistryGroup if k == "registry" else DPGSH.StructureGroup)
+            triples += [
+                ox.Triple(node, RDF.type, DPG.ValidationResult),
+                ox.Triple(node, DPG.validatedRecord, record),
+                ox.Triple(node, DPG.indicator, ind),
+                ox.Triple(node, DPG.status, lit(v["status"])),
+                ox.Triple(node, DPG.sourceFile, lit(f"{o.source}.json")),
+            ]
+            for m in dict.fromkeys(f"{m['severity']}: {m['message']}" for m in v["messages"]):
+                triples.append(ox.Triple(node, DPG.message, lit(m)))
+        if not o.conforms:
+            failing[folder] += 1
+    writer.add_graph(graph, triples)
+    return {
+        "records": len(outcomes),
+        "not_conforming": dict(failing),
+        "by_indicator": {k: dict(c) for k, c in counts.items()},
+    }
