@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, has_request_context, jsonify, request
 
 from dpgkg.config import Settings
+from dpgkg.publish.querypool.reads import PooledReads
 from dpgkg.store import StoreUnavailable, open_store
 from dpgkg.web import common, errors, security
 from dpgkg.web.gateway import REFUSED
@@ -60,6 +61,12 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.extensions["dpgkg_store"] = open_store(
         settings.store, in_memory=bool(app.config.get("STORE_IN_MEMORY", False)),
         settings=settings)
+    # The pages' and resources' queries run in the query pool, under the query timeout.
+    from dpgkg.web.sparql import pool as sparql_pool
+
+    app.extensions["dpgkg_reads"] = PooledReads(
+        app.extensions["dpgkg_store"], lambda: sparql_pool(app), settings.query_timeout,
+        lambda: request.remote_addr if has_request_context() else None)
 
     errors.init_app(app)
     for name in BLUEPRINTS:

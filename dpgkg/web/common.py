@@ -19,7 +19,8 @@ FORMAT_NAMES = {f.media_type: f.label for f in (PAGE_FORMATS["html"], *RDF.value
 
 
 def store():
-    return current_app.extensions["dpgkg_store"]
+    """The served graph for the pages and resources: read through the query pool."""
+    return current_app.extensions["dpgkg_reads"]
 
 
 def settings() -> Settings:
