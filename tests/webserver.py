@@ -90,14 +90,17 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
 @contextlib.contextmanager
 def live_server(settings: Settings, *, workers: int = 1, query_workers: int = 2,
                 in_memory: bool = False, env: dict[str, str] | None = None,
-                **overrides) -> Iterator[str]:
+                public_here: bool = False, **overrides) -> Iterator[str]:
     """Run `dpgkg serve` on a free 127.0.0.1 port; yields the base URL (no trailing slash).
 
     `overrides` change settings fields (e.g. ``query_timeout=1``); `env` adds
-    environment variables (e.g. ``DPGKG_HOLD_BYTES``).
+    environment variables (e.g. ``DPGKG_HOLD_BYTES``); `public_here`: the server's own
+    address as its public URL, so the links it writes (catalogue pages) lead back to it.
     """
-    settings = settings.with_(**overrides)
     port = free_port()
+    if public_here:
+        overrides["public_url"] = f"http://127.0.0.1:{port}/"
+    settings = settings.with_(**overrides)
     full_env = {**os.environ, **settings_env(settings),
                 "DPGKG_QUERY_WORKERS": str(query_workers),
                 "DPGKG_QUERY_IN_MEMORY": "1" if in_memory else "0",

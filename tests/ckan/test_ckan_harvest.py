@@ -7,12 +7,6 @@ falls back to CKAN's built-in licences without a config.
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 import requests
 
@@ -25,21 +19,9 @@ from dpgkg.publish import catalogue as cat
 from dpgkg.publish.dumps import after_build
 from dpgkg.store import open_store
 from tests.conftest import NO_SHARED, SHARED
+from tests.webserver import live_server
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE_SIZE = 40
-
-SERVE = """
-import sys
-from werkzeug.serving import make_server
-from dpgkg.config import Settings
-from tests.test_catalogue import make_catalogue_app
-server = make_server("127.0.0.1", 0, make_catalogue_app(Settings(store=sys.argv[1])),
-                     threaded=True)
-print(server.server_port, flush=True)
-server.serve_forever()
-"""
-
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
@@ -54,38 +36,10 @@ def settings(tmp_path_factory) -> Settings:
     return settings
 
 
-@contextlib.contextmanager
-def own_server(settings: Settings):
-    """The app over real HTTP in a separate process (until tests/webserver.py serves /catalog)."""
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, settings.store], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(proc.stdout.readline())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(settings):
-    with contextlib.ExitStack() as stack:
-        url = None
-        try:
-            from tests import webserver
-        except ImportError:
-            webserver = None
-        if webserver is not None and hasattr(webserver, "live_server"):
-            candidate = stack.enter_context(webserver.live_server(settings)).rstrip("/")
-            if requests.get(candidate + "/catalog", timeout=30).status_code == 200:
-                url = candidate
-        if url is None:
-            url = stack.enter_context(own_server(settings))
-        for _ in range(50):
-            with contextlib.suppress(requests.ConnectionError):
-                requests.get(url + "/catalog?page_size=1", timeout=30)
-                break
-            time.sleep(0.2)
+    """`dpgkg serve` over real HTTP, its catalogue's page links pointing back at it."""
+    with live_server(settings, public_here=True) as url:
         yield url
 
 

@@ -1,0 +1,1 @@
+"""The CKAN harvest check (run by .ci/ckan.sh in its own environment)."""
