@@ -84,9 +84,9 @@ def test_browse_filters(live_url, query, expected):
 
 
 def test_browse_paginates(client, monkeypatch):
-    from dpgkg.web import site
+    from dpgkg.web import lists
 
-    monkeypatch.setattr(site, "PAGE_SIZE", 1)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 1)
     first = lxml_html.fromstring(client.get("/dpgs?stage=all").data)
     assert names(first) == ["HealthApp"]
     (nxt,) = first.xpath('//a[@rel="next"]/@href')

@@ -18,6 +18,8 @@ from flask import Response, redirect, render_template, request, url_for
 
 from dpgkg.publish import table
 from dpgkg.publish.formats import PAGE_FORMATS
+from dpgkg.publish.search import BROWSE_PAGE_SIZE as PAGE_SIZE
+from dpgkg.publish.search import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from dpgkg.publish.search import search as run_search
 from dpgkg.publish.stats import graph_stats
 from dpgkg.rdf import sparql_prefixes
@@ -26,8 +28,6 @@ from dpgkg.web.links import local_url, page_number
 from dpgkg.web.security import script_json
 from dpgkg.web.site import SDG_BASE, _cached, _local, bp, dpgs_url, term_label
 
-PAGE_SIZE = 50          # the browse list's page, and the search's default `per_page`
-MAX_PER_PAGE = 500      # the largest search page
 CSV_TYPE = table.CSV_MEDIA_TYPE
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9._+-]{1,80}$")
 
@@ -217,7 +217,7 @@ def search_csv():
 def _search(csv_suffix: bool):
     q = request.args.get("q", "").strip()
     page = _count("page", 1)
-    per_page = _count("per_page", PAGE_SIZE, MAX_PER_PAGE)
+    per_page = _count("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     wants = _wants(["text/html", "application/json", CSV_TYPE], csv_suffix)
     hits = run_search(common.store(), q, limit=None) if q else []
     if wants == CSV_TYPE:
