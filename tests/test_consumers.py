@@ -347,3 +347,62 @@ def test_openapi_describes_the_lists_and_their_limits(client):
     assert client.get(f"/search?q=a&per_page={MAX_PER_PAGE + 1}").status_code == 400
     readme = README.read_text()
     assert "/dpgs.csv" in readme and "per_page" in readme and str(MAX_PER_PAGE) in readme
+
+
+# The full graph (slow: built once per session from ../shared) ---------------------------
+
+@pytest.fixture(scope="module")
+def full_client(full_settings):
+    from dpgkg.web import create_app
+
+    return create_app(full_settings.with_(public_url=ROOT), {"TESTING": True}).test_client()
+
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def test_full_csv_is_the_browse_list(full_client):
+    for query in ("", "?stage=all", "?type=Data"):
+        resp = full_client.get("/dpgs.csv" + query)
+        body = resp.get_data(as_text=True)
+        got = rows(resp)
+        total = html(full_client.get("/dpgs" + query, headers=HTML)).xpath(
+            '//*[@id="total"]/text()')
+        assert [str(len(got))] == total, query
+        assert len({r["iri"] for r in got}) == len(got)
+        assert not EMAIL.findall(body), EMAIL.findall(body)[:3]
+        for r in got:
+            assert not r["name"].startswith(table.FORMULA_STARTS)
+    dpgs = rows(full_client.get("/dpgs.csv"))
+    assert len(dpgs) > 100 and sum(bool(r["issued"]) for r in dpgs) > 100
+
+
+def test_full_codemeta_of_every_software_dpg_loses_nothing(full_client):
+    software = [r for r in rows(full_client.get("/dpgs.csv?stage=all"))
+                if r["type"] in ("Software", "AIModel")]
+    assert len(software) > 100
+    for r in software:
+        doc = full_client.get(r["page"].removeprefix(ROOT.rstrip("/")) + "/codemeta.json")
+        assert doc.status_code == 200, r["iri"]
+        doc = doc.get_json()
+        assert len(_expand(doc)) == len(set(doc) - {"@context"}), r["iri"]
+        for key in ("datePublished", "dateModified"):
+            assert key not in doc or re.fullmatch(r"\d{4}-\d\d-\d\d", doc[key]), doc[key]
+    helped = [r for r in software[:200] if "softwareHelp" in full_client.get(
+        r["page"].removeprefix(ROOT.rstrip("/")) + "/codemeta.json").get_json()]
+    assert helped  # the registry's documentation links reach CodeMeta
+
+
+def test_full_schema_org_of_real_pages(full_client):
+    dpgs = rows(full_client.get("/dpgs.csv"))
+    data = next(r for r in dpgs if r["type"] == "Data" and r["repositories"])
+    ds = the(schema_objects(full_client, data["page"].removeprefix(ROOT.rstrip("/"))),
+             "Dataset")
+    assert ds["creator"] and ds["license"] and ds["distribution"]
+    assert {d["contentUrl"] for d in ds["distribution"]} == set(
+        data["repositories"].split(table.SEPARATOR))
+    soft = next(r for r in dpgs if r["type"] == "Software" and r["sectors"] and r["owners"])
+    app = the(schema_objects(full_client, soft["page"].removeprefix(ROOT.rstrip("/"))),
+              "SoftwareApplication")
+    assert app["offers"]["price"] == 0 and app["applicationCategory"]
+    assert [a["name"] for a in app["author"]] == soft["owners"].split(table.SEPARATOR)

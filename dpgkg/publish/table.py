@@ -76,31 +76,43 @@ _GROUPED = {  # column -> (pattern binding ?v, how a value is written)
 }
 
 
-def solution_rows(store, where: str, page_of) -> list[dict]:
-    """Every solution matching `where` (SPARQL patterns binding ?s and its name ?n), in
-    the browse list's order (by name), with the browse list's columns. `page_of(iri)` is
-    the URL of its page on this site. Two queries whatever the number of rows."""
-    names = store.select(sparql_prefixes() + f"""
-        SELECT ?s (SAMPLE(?n) AS ?name) WHERE {{ {where} }}
-        GROUP BY ?s ORDER BY LCASE(STR(?name)) ?s""")
-    rows = {r["s"].value: {"name": r["name"].value, "iri": r["s"].value,
-                           "page": page_of(r["s"].value)} for r in names}
-    if not rows:
-        return []
+def solution_columns(store) -> dict[str, dict[str, list[str]]]:
+    """Every solution's multi-valued columns (iri -> column -> sorted values), from one
+    query (about a second on the full graph: the web layer keeps it per store version)."""
     unions = " UNION ".join(f'{{ {pattern} BIND("{col}" AS ?col) }}'
                             for col, (pattern, _) in _GROUPED.items())
-    values = " ".join(f"<{iri}>" for iri in rows)
+    found: dict[str, dict[str, list[str]]] = {}
     for r in store.select(sparql_prefixes() + f"""
-            SELECT DISTINCT ?s ?col ?v WHERE {{ VALUES ?s {{ {values} }} {unions} }}"""):
+            SELECT DISTINCT ?s ?col ?v WHERE {{ ?s a dpg:Solution . {unions} }}"""):
         col = r["col"].value
-        cell = rows[r["s"].value].setdefault(col, [])
+        cell = found.setdefault(r["s"].value, {}).setdefault(col, [])
         text = _GROUPED[col][1](r["v"].value)
         if text not in cell:
             cell.append(text)
-    for row in rows.values():
-        for col in _GROUPED:
-            row[col] = sorted(row.get(col, []), key=_sort_key(col))
-    return list(rows.values())
+    for columns in found.values():
+        for col, cell in columns.items():
+            cell.sort(key=_sort_key(col))
+    return found
+
+
+def solution_rows(store, where: str, page_of, columns: dict | None = None) -> list[dict]:
+    """Every solution matching `where` (SPARQL patterns binding ?s and its name ?n), in
+    the browse list's order (by name), with the browse list's columns. `page_of(iri)` is
+    the URL of its page on this site; `columns` what `solution_columns` gave (else it is
+    asked for)."""
+    names = store.select(sparql_prefixes() + f"""
+        SELECT ?s (SAMPLE(?n) AS ?name) WHERE {{ {where} }}
+        GROUP BY ?s ORDER BY LCASE(STR(?name)) ?s""")
+    if not names:
+        return []
+    columns = solution_columns(store) if columns is None else columns
+    out = []
+    for r in names:
+        iri = r["s"].value
+        known = columns.get(iri, {})
+        out.append({"name": r["name"].value, "iri": iri, "page": page_of(iri),
+                    **{col: known.get(col, []) for col in _GROUPED}})
+    return out
 
 
 def _sort_key(col: str):

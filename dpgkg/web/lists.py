@@ -154,7 +154,8 @@ def _dpgs(csv_suffix: bool):
     st = common.store()
     if _wants(["text/html", CSV_TYPE], csv_suffix) == CSV_TYPE:
         return _csv_response(table.SOLUTION_COLUMNS,
-                             table.solution_rows(st, where, _page_of), "dpgs")
+                             table.solution_rows(st, where, _page_of, _cached(
+                                 "solution-columns", table.solution_columns)), "dpgs")
     page = page_number()
     total = st.select(sparql_prefixes()
                       + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0]
