@@ -163,6 +163,22 @@ def test_search_as_csv_holds_every_match(client):
     assert rows(client.get("/search.csv?q=zzzqqq")) == []
 
 
+@pytest.mark.parametrize("path", ["/dpgs.csv?type=Data", "/search.csv?q=open",
+                                  "/search?q=open&format=json&per_page=1"])
+def test_tables_answer_conditional_requests(client, path):
+    first = client.get(path)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    for header in ({"If-None-Match": etag}, {"If-None-Match": "W/" + etag},
+                   {"If-Modified-Since": first.headers["Last-Modified"]}):
+        assert client.get(path, headers=header).status_code == 304, header
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+    # another filter or page is another document; past the last page, 404 before 304
+    assert client.get(path + "&x=1").headers["ETag"] != etag
+    assert client.get("/search?q=open&format=json&page=99",
+                      headers={"If-None-Match": "*"}).status_code == 404
+
+
 # Search paging -------------------------------------------------------------------------
 
 def test_search_pages_with_a_total_and_links(client):

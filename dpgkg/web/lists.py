@@ -3,7 +3,8 @@
 Both are also tables for spreadsheets (`/dpgs.csv`, `/search.csv`, or `Accept: text/csv`:
 every match, unpaged) and the search is JSON for API clients (`Accept:
 application/json` or `?format=json`), paged with `page` and `per_page` and a total.
-Pages link their neighbours with `Link: rel="prev"/"next"`. The views sit on the site's
+Pages link their neighbours with `Link: rel="prev"/"next"`; the CSV and JSON carry an
+ETag and Last-Modified and answer conditional requests with 304. The views sit on the site's
 blueprint (`site.dpgs`, `site.search`); the queries and tables are in `dpgkg.publish`.
 """
 
@@ -24,6 +25,7 @@ from dpgkg.publish.search import search as run_search
 from dpgkg.publish.stats import graph_stats
 from dpgkg.rdf import sparql_prefixes
 from dpgkg.web import common
+from dpgkg.web.conditional import Validators
 from dpgkg.web.links import local_url, page_number
 from dpgkg.web.security import script_json
 from dpgkg.web.site import SDG_BASE, _cached, _local, bp, dpgs_url, term_label
@@ -110,6 +112,11 @@ def _csv_response(columns, rows, name: str) -> Response:
     return resp
 
 
+def _vary(resp: Response) -> Response:
+    resp.vary.add("Accept")
+    return resp
+
+
 def _url_with(path: str, **changes) -> str:
     """This request's URL on `path` with some parameters changed (None drops one)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
@@ -153,9 +160,12 @@ def _dpgs(csv_suffix: bool):
     where = "?s a dpg:Solution ; schema:name ?n .\n" + "\n".join(pats)
     st = common.store()
     if _wants(["text/html", CSV_TYPE], csv_suffix) == CSV_TYPE:
-        return _csv_response(table.SOLUTION_COLUMNS,
-                             table.solution_rows(st, where, _page_of, _cached(
-                                 "solution-columns", table.solution_columns)), "dpgs")
+        validators = Validators(CSV_TYPE)
+        if (not_modified := validators.not_modified()) is not None:
+            return _vary(not_modified)
+        return validators.apply(_csv_response(
+            table.SOLUTION_COLUMNS, table.solution_rows(st, where, _page_of, _cached(
+                "solution-columns", table.solution_columns)), "dpgs"))
     page = page_number()
     total = st.select(sparql_prefixes()
                       + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0]
@@ -221,10 +231,13 @@ def _search(csv_suffix: bool):
     per_page = _count("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     wants = _wants(["text/html", "application/json", CSV_TYPE], csv_suffix)
     hits = run_search(common.store(), q, limit=None) if q else []
+    validators = Validators(wants)
     if wants == CSV_TYPE:
-        return _csv_response(table.SEARCH_COLUMNS, (
+        if (not_modified := validators.not_modified()) is not None:
+            return _vary(not_modified)
+        return validators.apply(_csv_response(table.SEARCH_COLUMNS, (
             {"name": h.name, "iri": h.iri, "page": _page_of(h.iri), "kind": h.kind,
-             "description": h.description} for h in hits), "search")
+             "description": h.description} for h in hits), "search"))
     pages = max(1, math.ceil(len(hits) / per_page))
     if page > pages:
         common.abort(404, f"there are {pages} pages of {per_page} results")
@@ -232,12 +245,14 @@ def _search(csv_suffix: bool):
     shown = hits[start: start + per_page]
     path = url_for("site.search")
     if wants == "application/json":
+        if (not_modified := validators.not_modified()) is not None:  # after the 404
+            return _vary(not_modified)
         body = {"q": q, "total": len(hits), "page": page, "per_page": per_page, "pages": pages,
                 "results": [{"name": h.name, "iri": h.iri, "url": local_url(h.iri),
                              "page": _page_of(h.iri), "kind": h.kind,
                              "description": h.description} for h in shown]}
         resp = Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
-        return _page_links(resp, page, pages, path)
+        return validators.apply(_page_links(resp, page, pages, path))
     results = [{"href": local_url(h.iri), "kind": h.kind, "name": h.name,
                 "description": h.description} for h in shown]
     csv_url = _url_with(url_for("site.search_csv"), page=None, per_page=None, format=None)
