@@ -422,3 +422,15 @@ def test_full_schema_org_of_real_pages(full_client):
               "SoftwareApplication")
     assert app["offers"]["price"] == 0 and app["applicationCategory"]
     assert [a["name"] for a in app["author"]] == soft["owners"].split(table.SEPARATOR)
+
+
+def test_full_home_and_organisation_schema_org(full_client, full_settings):
+    home = the(schema_objects(full_client, "/"), "Dataset")
+    listed = full_client.get("/dumps/").get_json()["dumps"]
+    assert listed, "the build writes dumps"
+    assert {d["contentUrl"] for d in home["distribution"]} == {d["url"] for d in listed}
+    st = open_store(full_settings.store)
+    (unit,) = st.select("""SELECT ?o WHERE { ?o <http://schema.org/parentOrganization> ?p }
+                           ORDER BY ?o LIMIT 1""")
+    org = the(schema_objects(full_client, unit["o"].value.replace(ID, "/id/")), "Organization")
+    assert org["name"] and org["parentOrganization"]["name"]
