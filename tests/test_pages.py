@@ -176,11 +176,8 @@ def test_out_of_range_pages_are_404_with_navigation(live_url, path):
     assert doc.xpath('//header//nav//a[@href="/dpgs"]') and doc.xpath("//footer")
 
 
-def test_search_total_and_paging(client, monkeypatch):
-    from dpgkg.web import site
-
-    monkeypatch.setattr(site, "PAGE_SIZE", 1)
-    first = lxml_html.fromstring(client.get("/search?q=open", headers=HTML).data)
+def test_search_total_and_paging(client):
+    first = lxml_html.fromstring(client.get("/search?q=open&per_page=1", headers=HTML).data)
     total = int(texts(first, '//*[@id="total"]')[0])
     assert total >= 2
     names = texts(first, '//ol[contains(@class, "results")]/li/a')
@@ -188,7 +185,7 @@ def test_search_total_and_paging(client, monkeypatch):
     second = lxml_html.fromstring(client.get(nxt, headers=HTML).data)
     names += texts(second, '//ol[contains(@class, "results")]/li/a')
     assert len(set(names)) == 2
-    js = client.get("/search?q=open&format=json").get_json()
+    js = client.get("/search?q=open&per_page=1&format=json").get_json()
     assert js["total"] == total and js["pages"] == total
 
 

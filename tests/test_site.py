@@ -84,9 +84,9 @@ def test_browse_filters(live_url, query, expected):
 
 
 def test_browse_paginates(client, monkeypatch):
-    from dpgkg.web import site
+    from dpgkg.web import lists
 
-    monkeypatch.setattr(site, "PAGE_SIZE", 1)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 1)
     first = lxml_html.fromstring(client.get("/dpgs?stage=all").data)
     assert names(first) == ["HealthApp"]
     (nxt,) = first.xpath('//a[@rel="next"]/@href')
@@ -129,7 +129,8 @@ def props(doc) -> dict[str, list[str]]:
 def test_dpg_page_schema_org(live_url):
     doc = page(live_url, "/id/dpg/healthapp")
     (obj,) = schema_objects(doc)
-    assert obj["@type"] == "SoftwareSourceCode" and obj["name"] == "HealthApp"
+    assert obj["@type"] == ["SoftwareApplication", "SoftwareSourceCode"]
+    assert obj["name"] == "HealthApp"
     assert obj["license"] == "http://spdx.org/licenses/MIT"
     assert obj["codeRepository"] == "https://github.com/example/healthapp"
     assert obj["author"][0]["name"] == "Open Health Org"

@@ -90,10 +90,11 @@ RESULT_FORMATS: dict[str, Format] = {f.name: f for f in (
            iri=W3C + "SPARQL_Results_TSV"),
 )}
 
-# Not RDF, but listed as distributions in the catalogue (pages, CodeMeta's plain JSON).
+# Not RDF: pages, CodeMeta's plain JSON, and the browse and search tables for spreadsheets.
 PAGE_FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("html", "text/html", ".html", None, label="HTML", file_type="HTML"),
     Format("json", "application/json", ".json", None, label="JSON", file_type="JSON"),
+    Format("csv", "text/csv", ".csv", None, label="CSV", file_type="CSV"),
 )}
 
 

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dpgkg.publish import formats
 from dpgkg.publish.catalogue.vocab import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from dpgkg.publish.search import BROWSE_PAGE_SIZE
+from dpgkg.publish.search import DEFAULT_PER_PAGE as SEARCH_PER_PAGE
+from dpgkg.publish.search import MAX_PER_PAGE as SEARCH_MAX_PER_PAGE
+
+CSV = formats.PAGE_FORMATS["csv"].media_type
 
 
 def _content(media_types) -> dict:
@@ -86,10 +91,15 @@ def openapi(server_url: str, *, query_timeout: float, max_body_bytes: int) -> di
             "version": "1",
             "description": f"Linked data, SPARQL and DCAT. Limits: queries stop after "
             f"{query_timeout} s; request bodies up to {max_body_bytes} "
-            f"bytes; catalogue pages up to {MAX_PAGE_SIZE} datasets.",
+            f"bytes; catalogue pages up to {MAX_PAGE_SIZE} datasets (default "
+            f"{DEFAULT_PAGE_SIZE}); search pages up to {SEARCH_MAX_PER_PAGE} results "
+            f"(default {SEARCH_PER_PAGE}); browse pages of {BROWSE_PAGE_SIZE}; CSV "
+            f"tables hold every match, unpaged. Paged answers link their neighbours with "
+            f'`Link: <...>; rel="prev"` / `rel="next"`.',
         },
         "servers": [{"url": server_url.rstrip("/")}],
         "paths": {
+            **_list_paths(page),
             "/sparql": {
                 "get": {
                     "summary": "SPARQL 1.1 Protocol query (without a query: the service "
@@ -156,4 +166,50 @@ def openapi(server_url: str, *, query_timeout: float, max_body_bytes: int) -> di
             ),
             "/health": _get("ready or not", ["application/json"], not_found=False),
         },
+    }
+
+
+def _list_paths(page: dict) -> dict:
+    """The site's lists: browse (HTML, CSV) and search (HTML, JSON, CSV)."""
+    filters = [_param(name, "query", text, {"type": "string"}) for name, text in (
+        ("sdg", "an SDG goal number"), ("type", "a solution type (Software, Data, ...)"),
+        ("licence", "an SPDX licence id"), ("country", "an ISO 3166 alpha-2 code"),
+        ("stage", "DPGStage (default), NomineeStage, ArchivedStage, ExcludedStage or all"))]
+    q = _param("q", "query", "words that every result's name or description contains",
+               {"type": "string"})
+    per_page = _param("per_page", "query",
+                      f"results per page (default {SEARCH_PER_PAGE}; more than "
+                      f"{SEARCH_MAX_PER_PAGE} is a 400)",
+                      {"type": "integer", "minimum": 1, "maximum": SEARCH_MAX_PER_PAGE,
+                       "default": SEARCH_PER_PAGE})
+    fmt = _param("format", "query", "json or csv: wins over Accept",
+                 {"type": "string", "enum": ["html", "json", "csv"]})
+    search_page = {**page, "description": "page number, from 1 (not a whole number from 1: "
+                   "400; past the last page: 404)"}
+    results = {"type": "object", "properties": {
+        "q": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
+        "per_page": {"type": "integer"}, "pages": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object", "properties": {
+            k: {"type": "string"} for k in ("name", "iri", "url", "page", "kind",
+                                            "description")}}}}}
+    csv = {CSV: {"schema": {"type": "string"}}}
+    browse = _get(f"the DPGs (or solutions at a stage) with filters, by name, "
+                  f"{BROWSE_PAGE_SIZE} a page; CSV (by Accept): every match",
+                  ["text/html", CSV], [page, *filters], not_found=True)
+    search = _get("full-text search over names and descriptions, best first; CSV (by "
+                  "Accept or format=csv): every match", ["text/html", "application/json", CSV],
+                  [q, search_page, per_page, fmt], not_found=True)
+    search["get"]["responses"]["200"]["content"]["application/json"]["schema"] = results
+    search["get"]["responses"]["400"] = {"description": "a bad page or per_page"}
+    return {
+        "/dpgs": browse,
+        "/dpgs.csv": {"get": {"summary": "the browse list as CSV (every match, the "
+                              "browse list's columns)", "parameters": filters,
+                              "responses": {"200": {"description": "the table",
+                                                    "content": csv}}}},
+        "/search": search,
+        "/search.csv": {"get": {"summary": "search results as CSV (every match)",
+                                "parameters": [q],
+                                "responses": {"200": {"description": "the table",
+                                                      "content": csv}}}},
     }

@@ -43,6 +43,11 @@ SELECT ?s ?type ?name ?rank ?desc WHERE {
 
 _WORD = re.compile(r"\w+")
 
+# Page sizes of the site's lists (served by dpgkg.web.lists, stated in /openapi.json).
+BROWSE_PAGE_SIZE = 50
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 500
+
 
 def fold(text: str) -> str:
     """Lower case without accents, for matching."""

@@ -93,8 +93,12 @@ def render_solution(d: R.Description, alternates: list, schema_json: str) -> str
     }
     on_map = wm.codes()
     off_map = sorted({names[c] for c in classes if c not in on_map})
+    # Software has CodeMeta beside its page (also named by the Link header)
+    codemeta_url = (local_url(d.iri) + "/codemeta.json"
+                    if SCHEMA.SoftwareSourceCode.value in d.types else None)
     return render_template(
         "dpg.html",
+        codemeta_url=codemeta_url,
         title=view["name"],
         v=view,
         iri=d.iri,

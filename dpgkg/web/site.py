@@ -7,33 +7,30 @@ build (stats, facets, term labels) is cached per store version.
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import threading
 from collections import defaultdict
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from dpgkg.publish import resources as R
+from dpgkg.publish.catalogue.vocab import CATALOGUE_LICENCE, PUBLISHER_NAME
+from dpgkg.publish.dumps import dumps_root, read_dumps
 from dpgkg.publish.examples import EXAMPLES
-from dpgkg.publish.search import search as run_search
 from dpgkg.publish.stats import graph_stats
 from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PREFIXES, RDF, SCHEMA, sparql_prefixes
 from dpgkg.web import common
-from dpgkg.web.links import local_url, page_number
-from dpgkg.web.schema_org import display_name, schema_org
+from dpgkg.web.links import local_url
+from dpgkg.web.schema_org import display_name, home_dataset, schema_org
 from dpgkg.web.security import script_json
 
 bp = Blueprint("site", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
 
-PAGE_SIZE = 50
 SDG_BASE = R.SDG_BASE
 ONTOLOGY_NS = str(DPG)
-SAFE_VALUE = re.compile(r"^[A-Za-z0-9._+-]{1,80}$")
 
 # What a link reads as when followed backwards (object page listing its subjects).
 INVERSE_LABELS = {
@@ -285,146 +282,16 @@ def home():
         ("Solutions per stage", bars(s["by_stage"], lambda r: dpgs_url(
             stage=_local(r["iri"])))),
     ]
-    doc = {"@context": "https://schema.org", "@type": "Dataset",
-           "name": "The Digital Public Goods knowledge graph",
-           "description": "Digital public goods, the organisations behind them, the SDGs they "
-                          "serve and the alliance that recognises them, as linked data.",
-           "url": common.public_root(),
-           "distribution": [{"@type": "DataDownload", "contentUrl":
-                             url_for("site.query", _external=True)}],
-           "potentialAction": {"@type": "SearchAction", "target":
-                               url_for("site.search", _external=True) + "?q={q}",
-                               "query-input": "required name=q"}}
+    st = common.store()
+    dumps = read_dumps(dumps_root(common.settings().store), st.version())
+    doc = home_dataset(
+        root=common.public_root(), search_url=url_for("site.search", _external=True),
+        catalogue_url=url_for("catalogue.catalog", _external=True),
+        licence=CATALOGUE_LICENCE.value, publisher=PUBLISHER_NAME,
+        dumps=[(common.public_url("dumps/" + d.path.name), d.media_type, d.bytes)
+               for d in dumps])
     return render_template("home.html", title="Digital Public Goods knowledge graph", s=s,
                            charts=charts, schema_json=script_json(doc))
-
-
-def _facets(st) -> dict:
-    s = graph_stats(st)
-    countries = st.select(sparql_prefixes() + """
-        SELECT ?c (SAMPLE(?code) AS ?code) (SAMPLE(?l) AS ?label) WHERE {
-          ?s a dpg:Solution . { ?s dpg:deploymentCountry ?c } UNION { ?s dpg:developmentCountry ?c }
-          OPTIONAL { ?c dpg:iso3166Alpha2 ?code }
-          OPTIONAL { ?c skos:prefLabel ?l FILTER(LANGMATCHES(LANG(?l), "en")) }
-        } GROUP BY ?c""")
-    return {
-        "sdg": [(r["label"], f'{r["label"]}. {r.get("title", "")[:60]}') for r in s["dpgs_by_sdg"]],
-        "type": [(_local(r["iri"]), r["label"]) for r in s["dpgs_by_type"]],
-        "licence": sorted((_local(r["iri"]), r["label"]) for r in s["dpgs_by_licence"]),
-        "country": sorted(((r["code"].value if "code" in r else _local(r["c"].value),
-                            r["label"].value if "label" in r else _local(r["c"].value))
-                           for r in countries), key=lambda x: x[1]),
-        "stage": [(_local(r["iri"]), r["label"]) for r in s["by_stage"]],
-    }
-
-
-def _filter_patterns(args) -> tuple[list[str], dict]:
-    """SPARQL patterns for the browse filters (values checked against a safe pattern)."""
-    base = common.settings().base_iri
-    chosen = {k: args.get(k, "").strip() for k in ("sdg", "type", "licence", "country", "stage")}
-    chosen = {k: v for k, v in chosen.items() if v and SAFE_VALUE.match(v)}
-    pats = []
-    if chosen.get("stage") == "ArchivedStage":   # as the stage counts: by dpg:isArchived
-        pats.append("?s dpg:isArchived true .")
-    elif "stage" in chosen and chosen["stage"] != "all":
-        pats.append(f"?s dpg:stage dpg:{chosen['stage']} . "
-                    "FILTER NOT EXISTS { ?s dpg:isArchived true }")
-    elif "stage" not in chosen:
-        pats.append("?s a dpg:DigitalPublicGood .")
-    if "sdg" in chosen:
-        pats.append(f"?s dpg:relevantToSDG <{SDG_BASE}{chosen['sdg']}> .")
-    if "type" in chosen:
-        pats.append(f"?s dpg:solutionType dpg:{chosen['type']} .")
-    if "licence" in chosen:
-        pats.append(f"?s dct:license <http://spdx.org/licenses/{chosen['licence']}> .")
-    if "country" in chosen:
-        c = f"<{base}country/{chosen['country'].upper()}>"
-        pats.append(f"{{ ?s dpg:deploymentCountry {c} }} UNION {{ ?s dpg:developmentCountry {c} }}")
-    return pats, chosen
-
-
-_FILTERED = {"site.dpgs", "site.search", "pages.organisations", "pages.members",
-             "resources.sdg"}
-
-
-@bp.before_app_request
-def drop_empty_parameters():
-    """A filter form sends every field, chosen or not: `?type=&country=KE` is redirected
-    to `?country=KE`, so each list has one URL per choice."""
-    if request.endpoint in _FILTERED and request.method == "GET" and any(
-            v == "" for v in request.args.values()):
-        kept = [(k, v) for k, v in request.args.items(multi=True) if v != ""]
-        return redirect(request.path + ("?" + urlencode(kept) if kept else ""), 302)
-    return None
-
-
-@bp.route("/dpgs")
-def dpgs():
-    pats, chosen = _filter_patterns(request.args)
-    page = page_number()
-    where = "?s a dpg:Solution ; schema:name ?n .\n" + "\n".join(pats)
-    st = common.store()
-    total = st.select(sparql_prefixes()
-                      + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0]
-    total_n = int(total["n"].value) if "n" in total else 0
-    pages = max(1, math.ceil(total_n / PAGE_SIZE))
-    if page > pages:  # also keeps OFFSET within what the store parses (a 64-bit integer)
-        common.abort(404, f"there are {pages} pages of {PAGE_SIZE}")
-    rows = st.select(sparql_prefixes() + f"""
-        SELECT ?s (SAMPLE(?n) AS ?name) (SAMPLE(?d) AS ?desc) (SAMPLE(?ty) AS ?type)
-               (SAMPLE(?st) AS ?stage) WHERE {{
-          {{ SELECT DISTINCT ?s ?n WHERE {{ {where} }} }}
-          OPTIONAL {{ ?s schema:description ?d }} OPTIONAL {{ ?s dpg:solutionType ?ty }}
-          OPTIONAL {{ ?s dpg:stage ?st }}
-        }} GROUP BY ?s ORDER BY LCASE(STR(?name)) ?s
-        LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}""")
-    items = [{"href": local_url(r["s"].value), "iri": r["s"].value, "name": r["name"].value,
-              "description": r["desc"].value if "desc" in r else "",
-              "type": term_label(r["type"].value) if "type" in r else "",
-              "stage": term_label(r["stage"].value) if "stage" in r else ""} for r in rows]
-
-    def page_url(n: int) -> str:
-        return dpgs_url(**chosen, page=n if n > 1 else None)
-
-    return render_template("dpgs.html", title="Browse digital public goods", items=items,
-                           total=total_n, page=page, pages=pages, page_url=page_url,
-                           facets=_cached("facets", _facets), chosen=chosen,
-                           schema_json=script_json({
-                               "@context": "https://schema.org", "@type": "ItemList",
-                               "numberOfItems": total_n,
-                               "itemListElement": [{"@type": "ListItem", "position": i + 1,
-                                                    "url": it["iri"], "name": it["name"]}
-                                                   for i, it in enumerate(items)]}))
-
-
-@bp.route("/search")
-def search():
-    q = request.args.get("q", "").strip()
-    hits = run_search(common.store(), q, limit=None) if q else []
-    page = page_number()
-    pages = max(1, math.ceil(len(hits) / PAGE_SIZE))
-    if page > pages:
-        common.abort(404, f"there are {pages} pages of {PAGE_SIZE} results")
-    shown = hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    wants = common.negotiate(request.headers.get("Accept", ""), ["text/html", "application/json"])
-    if request.args.get("format") == "json" or wants == "application/json":
-        return Response(json.dumps({"q": q, "total": len(hits), "page": page, "pages": pages,
-                                    "results": [{"iri": h.iri, "kind": h.kind, "name": h.name,
-                                                 "url": local_url(h.iri)} for h in shown]},
-                                   ensure_ascii=False), mimetype="application/json")
-    results = [{"href": local_url(h.iri), "kind": h.kind, "name": h.name,
-                "description": h.description} for h in shown]
-
-    def page_url(n: int) -> str:
-        return url_for("site.search") + "?" + urlencode({"q": q, **({"page": n} if n > 1
-                                                                      else {})})
-
-    return render_template("search.html", title=f"Search: {q}" if q else "Search", q=q,
-                           results=results, total=len(hits), page=page, pages=pages,
-                           page_url=page_url, start=(page - 1) * PAGE_SIZE + 1,
-                           schema_json=script_json({
-                               "@context": "https://schema.org", "@type": "SearchResultsPage",
-                               "name": f"Search results for {q}"}))
 
 
 @bp.route("/query")
@@ -449,3 +316,5 @@ def truncate_words(text: str, n: int = 40) -> str:
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
+# The browse and search views live in their own module, on this blueprint.
+from dpgkg.web import lists  # noqa: F401
