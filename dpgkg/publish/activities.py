@@ -74,10 +74,13 @@ def parse_since(text: str) -> Since:
 
 
 def version_time(version: str) -> datetime:
-    try:
-        return datetime.strptime(version[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        return datetime(1970, 1, 1, tzinfo=UTC)
+    """The time in a version id (``20261207T193921300605Z``: to the microsecond)."""
+    for fmt, n in (("%Y%m%dT%H%M%S%f", 21), ("%Y%m%dT%H%M%S", 15)):
+        try:
+            return datetime.strptime(version[:n], fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def built_time(summary: dict) -> datetime:
