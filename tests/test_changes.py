@@ -365,7 +365,11 @@ class Harvester:
         if self.copy.contains_named_graph(graph):
             self.copy.remove_graph(graph)
         if activity["type"] in ("Create", "Update"):
-            body = self.get(activity["object"]["url"]["href"]).content
+            try:
+                body = self.get(activity["object"]["url"]["href"]).content
+            except requests.HTTPError as exc:  # gone since: a later activity deletes it
+                assert exc.response.status_code == 404
+                body = b""
             self.copy.extend(ox.parse(body, format=ox.RdfFormat.N_QUADS))
         self.applied.append(activity)
 
