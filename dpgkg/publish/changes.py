@@ -27,57 +27,59 @@ PROVENANCE_PREDICATES = frozenset({
     DPG.sourceCommit})
 HASHES_FORMAT = 2
 _MOD = 1 << 256
-KINDS = ("added", "changed", "removed")
 
 
-class _GraphHash:
-    """The content and provenance hashes of one graph, fed one quad at a time."""
-
-    def __init__(self) -> None:
-        self.content = 0
-        self.provenance = 0
-
-    def add(self, q: ox.Quad, provenance: bool) -> None:
-        line = f"{q.subject} {q.predicate} {q.object} .".encode()
-        value = int.from_bytes(hashlib.sha256(line).digest(), "big")
-        if provenance:
-            self.provenance = (self.provenance + value) % _MOD
-        else:
-            self.content = (self.content + value) % _MOD
+def _iri(term: ox.NamedNode) -> bytes:
+    return f"<{term.value}>".encode()
 
 
-def _has_blank_nodes(q: ox.Quad) -> bool:
-    return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
+_PROVENANCE = frozenset(_iri(p) for p in PROVENANCE_PREDICATES)
+_TYPE, _DESCRIBES = _iri(RDF.type), _iri(DPG.describes)
+_ACTIVITY = _iri(PROV.Activity) + b" ."
 
 
-def _canonical(quads: list[ox.Quad]) -> list[ox.Quad]:
+def _canonical_lines(quads: Iterable[ox.Quad]) -> list[bytes]:
     dataset = ox.Dataset(quads)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return list(dataset)
+    return [f"{q.subject} {q.predicate} {q.object} .".encode() for q in dataset]
 
 
-def hash_graph(graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> tuple[str, str, str | None]:
-    """(content sha, provenance sha, the resource it describes or None) of one graph.
+def graph_lines(store: ox.Store, graph: ox.NamedNode) -> list[bytes]:
+    """A graph's triples as N-Triples lines, serialised by pyoxigraph (a graph with
+    blank nodes: canonicalised with RDFC-1.0 first)."""
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    lines = [line for line in data.split(b"\n") if line]
+    if any(line.startswith(b"_:") or b" _:" in line for line in lines):
+        return _canonical_lines(store.quads_for_pattern(None, None, None, graph))
+    return lines
+
+
+def _sum(lines: Iterable[bytes]) -> str:
+    total = 0
+    for line in lines:
+        total += int.from_bytes(hashlib.sha256(line).digest(), "big")
+    return f"{total % _MOD:064x}"
+
+
+def hash_graph(graph: str, lines: list[bytes]) -> tuple[str, str, str | None]:
+    """(content sha, provenance sha, the resource it describes or None) of one graph's
+    N-Triples lines (each triple once).
 
     Provenance: the triples of PROVENANCE_PREDICATES and every triple about a
     `prov:Activity` described in the graph (a build's description)."""
-    quads = list(quads)
-    if any(_has_blank_nodes(q) for q in quads):
-        quads = _canonical(quads)
-    activities = {q.subject for q in quads
-                  if q.predicate == RDF.type and q.object == PROV.Activity}
-    h = _GraphHash()
-    describes = []
-    for q in quads:
-        h.add(q, q.predicate in PROVENANCE_PREDICATES or q.subject in activities)
-        if q.predicate == DPG.describes and q.subject == graph:
-            describes.append(q.object.value)
-    return (f"{h.content:064x}", f"{h.provenance:064x}", min(describes) if describes else None)
+    parts = [line.split(b" ", 2) for line in lines]
+    activities = {s for s, p, o in parts if p == _TYPE and o == _ACTIVITY}
+    provenance = [p in _PROVENANCE or s in activities for s, p, _ in parts]
+    me = f"<{graph}>".encode()
+    describes = sorted(o[1:-3].decode() for s, p, o in parts
+                       if p == _DESCRIBES and s == me and o.startswith(b"<"))
+    return (_sum(line for line, prov in zip(lines, provenance) if not prov),
+            _sum(line for line, prov in zip(lines, provenance) if prov),
+            describes[0] if describes else None)
 
 
 def graph_hashes(store: ox.Store) -> dict:
-    """The hashes of every named graph of `store` (read graph by graph, so only one
-    graph's quads are held at a time)::
+    """The hashes of every named graph of `store`, one graph read at a time::
 
         {"format": 2, "content": {graph: sha}, "provenance": {graph: sha},
          "resources": {graph: the resource it describes}}
@@ -86,12 +88,10 @@ def graph_hashes(store: ox.Store) -> dict:
     for g in sorted(store.named_graphs(), key=str):
         if not isinstance(g, ox.NamedNode):
             continue
-        quads = store.quads_for_pattern(None, None, None, g)
-        first = next(iter(quads), None)
-        if first is None:  # an empty graph is no graph of the dataset
+        lines = graph_lines(store, g)
+        if not lines:  # an empty graph is no graph of the dataset
             continue
-        c, p, r = hash_graph(g, [first, *quads])
-        content[g.value], provenance[g.value] = c, p
+        content[g.value], provenance[g.value], r = hash_graph(g.value, lines)
         if r:
             resources[g.value] = r
     return {"format": HASHES_FORMAT, "content": content, "provenance": provenance,
