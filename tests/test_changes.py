@@ -18,7 +18,7 @@ from dpgkg.config import Settings
 from dpgkg.publish.activities import AS2, BadSince, parse_since
 from dpgkg.publish.changes import compute_changes, graph_hashes
 from dpgkg.publish.dumps import after_build, dumps_root
-from dpgkg.sources.feed import read_entry
+from dpgkg.sources.feed import HASHES, read_entry, read_summaries
 from dpgkg.store import open_store
 from tests.conftest import FIXTURES, REGISTRY_REPO, load_fixture_store
 from tests.test_catalogue import make_catalogue_app
@@ -307,10 +307,21 @@ def test_feed_answers_conditional_requests(client, path):
     assert other.status_code == 200  # another representation, another tag
 
 
-def test_the_whole_history_is_kept(three):
-    settings, versions = three
+def test_the_whole_history_is_kept(tmp_path):
+    """Five builds: every entry stays (only the last three keep their dumps and hashes),
+    and the fifth is still compared with the fourth."""
+    settings = Settings(store=str(tmp_path / "store"))
+    trigs = [MINI.replace("2026-11-27T00:00:00Z", f"2026-11-2{n}T00:00:00Z") for n in range(5)]
+    trigs[4] = trigs[4].replace("used by clinics", "used by hospitals")
+    versions = [publish_version(settings, t, tmp_path) for t in trigs]
     root = dumps_root(settings.store)
     assert [read_entry(root, v)["version"] for v in versions] == versions
+    assert [s["version"] for s in read_summaries(root)] == versions
+    assert [(root / v / HASHES).is_file() for v in versions] == [False, False, True, True, True]
+    assert read_entry(root, versions[4])["previous"] == versions[3]
+    assert read_summaries(root)[4]["changed"] == 1
+    client = make_catalogue_app(settings).test_client()
+    assert get_json(client, "/changes")["totalItems"] == 6 + 4
 
 
 # The round trip between two real builds, over HTTP ---------------------------------------

@@ -204,11 +204,13 @@ def publish_version(store: ox.Store, root: Path, version: str, built_at: str | N
 
 
 def _prune(root: Path, keep_version: str) -> None:
-    """Delete the big dump files of old builds; keep their hashes and change entries."""
+    """Delete the big dump files and graph hashes of old builds; keep their change entries."""
     for old in feed.built_versions(root)[:-KEEP_DUMPS]:
         if old == keep_version:
             continue
-        for name in [*DUMP_FORMATS, "dumps.json"]:
+        # The feed entries stay (the feed is the whole history); the graph hashes only
+        # serve to compare the next build, and are 2-3 times their size.
+        for name in [*DUMP_FORMATS, "dumps.json", feed.HASHES, feed.LEGACY_HASHES]:
             (root / old / name).unlink(missing_ok=True)
 
 

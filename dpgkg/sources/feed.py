@@ -3,8 +3,8 @@
     <store>/dumps/<version>/graph-hashes.json   {graph IRI: content/provenance sha256}
     <store>/dumps/<version>/changes.json        what changed since the previous build
 
-Both files of every build are kept (the dump files of old builds are pruned, not
-these), so the feed holds the whole build history. Builds before graph-hashes.json
+The entry of every build is kept, so the feed holds the whole build history; the
+hashes, needed only to compare the next build, are pruned with the old dumps. Builds before graph-hashes.json
 wrote record-hashes.json (record graphs only); it is read when the new file is not
 there. A build's folder is complete once renamed into place (see
 :mod:`dpgkg.publish.dumps`), so what is read here never changes afterwards, unless a
