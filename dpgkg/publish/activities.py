@@ -149,13 +149,13 @@ def activities(entry: dict, urls: FeedURLs) -> list[dict]:
                               "mediaType": "application/n-quads"}
             if it.get("resource"):
                 obj["describes"] = it["resource"]
+            what = it.get("changed", "content")  # entries before format 2: content
+            done = f"changed ({what})" if kind == "changed" else kind
             activity = {"id": urls.activity(entry["version"], graph), "type": as_type,
-                        "summary": f"build {entry['version']}: {graph} "
-                                   + {"added": "added", "removed": "removed"}.get(
-                                       kind, f"changed ({it.get('changed', 'content')})"),
+                        "summary": f"build {entry['version']}: {graph} {done}",
                         "published": published, "endTime": published, "object": obj}
             if kind == "changed":
-                activity["changed"] = it.get("changed", "content")
+                activity["changed"] = what
             items.append(activity)
     items.sort(key=lambda a: a["object"]["id"])
     return items
