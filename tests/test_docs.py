@@ -49,3 +49,15 @@ def test_every_jsonld_context_term_is_documented():
     terms = [t for t in ctx if not t.startswith("@")]
     assert len(terms) > 100
     assert [t for t in terms if f"`{t}`" not in section] == []
+
+
+def test_every_change_feed_parameter_is_documented():
+    """docs/changes-feed.md names every parameter the OpenAPI description gives /changes."""
+    from dpgkg.publish.openapi import openapi
+
+    doc = (ROOT / "docs" / "changes-feed.md").read_text()
+    params = openapi("http://x/", query_timeout=1, max_body_bytes=1)["paths"]["/changes"]
+    names = [p["name"] for p in params["get"]["parameters"]]
+    assert {"since", "page", "page_size"} <= set(names)
+    assert [n for n in names if f"| `{n}` |" not in doc] == []
+    assert "docs/changes-feed.md" in README

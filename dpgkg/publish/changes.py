@@ -1,124 +1,150 @@
-"""The change feed: which record graphs a build added, changed and removed.
+"""The change feed's comparison: which named graphs a build added, changed and removed.
 
-Each record graph (a named graph that describes itself as `dpg:RecordGraph`) is
-hashed over its sorted N-Triples without `prov:generatedAtTime`, which changes at
-every build whatever the content. Comparing the hashes of two builds gives the feed.
+Every named graph of a build (record graphs, reference graphs, the ontology, the
+shapes, the inferred and validation graphs, the build's own description) gets two
+hashes: one of its content and one of its provenance (when and from which commit it
+was made, what the build was), so an update says which of the two changed. A graph's
+hash is order-independent (the sum of its quads' sha256 modulo 2**256, each quad
+once as the graph is a set); a graph with blank nodes is canonicalised (RDFC-1.0)
+first, so the same content always hashes the same. Comparing the hashes of two builds
+gives the feed entry of the second one. Framework-free and file-free: the hashes and
+entries are stored by :mod:`dpgkg.sources.feed`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections import defaultdict
-from pathlib import Path
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 
 from dpgkg.rdf import DPG, PROV, RDF
 
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-IGNORED_PREDICATES = {PROV.generatedAtTime}
+#: Predicates that say when or from which commit a graph was made: a change of these
+#: alone is a provenance change.
+PROVENANCE_PREDICATES = frozenset({
+    PROV.generatedAtTime, PROV.startedAtTime, PROV.endedAtTime, PROV.invalidatedAtTime,
+    DPG.sourceCommit})
+HASHES_FORMAT = 2
+_MOD = 1 << 256
 
 
-def compute_changes(previous_hashes: dict[str, str], current_hashes: dict[str, str]
-                    ) -> dict[str, list[str]]:
-    """Keys added, changed (different hash) and removed between two builds, sorted."""
-    return {
-        "added": sorted(k for k in current_hashes if k not in previous_hashes),
-        "changed": sorted(k for k, h in current_hashes.items()
-                          if k in previous_hashes and previous_hashes[k] != h),
-        "removed": sorted(k for k in previous_hashes if k not in current_hashes),
-    }
+def _iri(term: ox.NamedNode) -> bytes:
+    return f"<{term.value}>".encode()
 
 
-def hash_lines(lines) -> str:
-    """sha256 of the sorted, newline-joined N-Triples lines."""
-    h = hashlib.sha256()
-    for line in sorted(set(lines)):
-        h.update(line.encode())
-        h.update(b"\n")
-    return h.hexdigest()
+_PROVENANCE = frozenset(_iri(p) for p in PROVENANCE_PREDICATES)
+_TYPE, _DESCRIBES = _iri(RDF.type), _iri(DPG.describes)
+_ACTIVITY = _iri(PROV.Activity) + b" ."
 
 
-def graph_lines(quads) -> dict[str, list[str]]:
-    """N-Triples lines per graph IRI, leaving out the provenance timestamps."""
-    lines: dict[str, list[str]] = defaultdict(list)
-    for q in quads:
-        if q.predicate in IGNORED_PREDICATES or not isinstance(q.graph_name, ox.NamedNode):
-            continue
-        lines[q.graph_name.value].append(f"{q.subject} {q.predicate} {q.object} .")
+def _canonical_lines(quads: Iterable[ox.Quad]) -> list[bytes]:
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return [f"{q.subject} {q.predicate} {q.object} .".encode() for q in dataset]
+
+
+def graph_lines(store: ox.Store, graph: ox.NamedNode) -> list[bytes]:
+    """A graph's triples as N-Triples lines, serialised by pyoxigraph (a graph with
+    blank nodes: canonicalised with RDFC-1.0 first)."""
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    lines = [line for line in data.split(b"\n") if line]
+    if any(line.startswith(b"_:") or b" _:" in line for line in lines):
+        return _canonical_lines(store.quads_for_pattern(None, None, None, graph))
     return lines
 
 
-def record_graphs(store: ox.Store) -> dict[str, str | None]:
-    """Record graph IRI -> the resource it describes (None for reference graphs)."""
-    out: dict[str, str | None] = {}
-    for q in store.quads_for_pattern(None, RDF.type, DPG.RecordGraph, None):
-        if q.subject == q.graph_name:
-            out.setdefault(q.subject.value, None)
-    for q in store.quads_for_pattern(None, DPG.describes, None, None):
-        if q.subject == q.graph_name and q.subject.value in out:
-            out[q.subject.value] = min(filter(None, [out[q.subject.value], q.object.value]))
-    return out
+def _sum(lines: Iterable[bytes]) -> str:
+    total = 0
+    for line in lines:
+        total += int.from_bytes(hashlib.sha256(line).digest(), "big")
+    return f"{total % _MOD:064x}"
 
 
-def record_hashes(store: ox.Store) -> dict:
-    """{"hashes": {graph: sha256}, "resources": {graph: described resource}} of every record."""
-    graphs = record_graphs(store)
-    lines = graph_lines(q for g in graphs
-                        for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
-    return {"hashes": {g: hash_lines(lines.get(g, [])) for g in sorted(graphs)},
-            "resources": {g: r for g, r in sorted(graphs.items()) if r}}
+def hash_graph(graph: str, lines: list[bytes]) -> tuple[str, str, str | None]:
+    """(content sha, provenance sha, the resource it describes or None) of one graph's
+    N-Triples lines (each triple once).
+
+    Provenance: the triples of PROVENANCE_PREDICATES and every triple about a
+    `prov:Activity` described in the graph (a build's description)."""
+    parts = [line.split(b" ", 2) for line in lines]
+    activities = {s for s, p, o in parts if p == _TYPE and o == _ACTIVITY}
+    provenance = [p in _PROVENANCE or s in activities for s, p, _ in parts]
+    me = f"<{graph}>".encode()
+    describes = sorted(o[1:-3].decode() for s, p, o in parts
+                       if p == _DESCRIBES and s == me and o.startswith(b"<"))
+    return (_sum(line for line, prov in zip(lines, provenance) if not prov),
+            _sum(line for line, prov in zip(lines, provenance) if prov),
+            describes[0] if describes else None)
 
 
-def _hashes(doc: dict | None) -> dict[str, str]:
-    return (doc or {}).get("hashes", {})
+def graph_hashes(store: ox.Store) -> dict:
+    """The hashes of every named graph of `store`, one graph read at a time::
+
+        {"format": 2, "content": {graph: sha}, "provenance": {graph: sha},
+         "resources": {graph: the resource it describes}}
+    """
+    content, provenance, resources = {}, {}, {}
+    for g in sorted(store.named_graphs(), key=str):
+        if not isinstance(g, ox.NamedNode):
+            continue
+        lines = graph_lines(store, g)
+        if not lines:  # an empty graph is no graph of the dataset
+            continue
+        content[g.value], provenance[g.value], r = hash_graph(g.value, lines)
+        if r:
+            resources[g.value] = r
+    return {"format": HASHES_FORMAT, "content": content, "provenance": provenance,
+            "resources": resources}
+
+
+def _content(doc: dict | None) -> dict[str, str]:
+    # Before format 2 only record graphs were hashed, under "hashes", content only.
+    doc = doc or {}
+    return doc.get("content", doc.get("hashes", {}))
+
+
+def compute_changes(previous: dict | None, current: dict) -> dict[str, list]:
+    """Graphs added, changed and removed between two builds' hashes, sorted; a changed
+    graph is ``(graph, "content" | "provenance")``."""
+    before, after = _content(previous), _content(current)
+    before_prov = (previous or {}).get("provenance", {})
+    after_prov = current.get("provenance", {})
+    changed = []
+    for g in sorted(g for g in after if g in before):
+        if before[g] != after[g]:
+            changed.append((g, "content"))
+        elif before_prov.get(g) != after_prov.get(g):
+            changed.append((g, "provenance"))
+    return {"added": sorted(g for g in after if g not in before),
+            "changed": changed,
+            "removed": sorted(g for g in before if g not in after)}
 
 
 def changes_document(version: str, previous_version: str | None, previous: dict | None,
                      current: dict, built_at: str | None = None) -> dict:
-    """The feed entry of one build: record graphs and the resources they describe."""
-    changes = compute_changes(_hashes(previous), _hashes(current))
+    """The feed entry of one build: the graphs it added, changed (saying what) and
+    removed, with the resources they describe."""
+    changes = compute_changes(previous, current)
     resources = {**(previous or {}).get("resources", {}), **current.get("resources", {})}
+
+    def item(g: str, **extra) -> dict:
+        return {"graph": g, **({"resource": resources[g]} if g in resources else {}), **extra}
+
     return {
         "version": version,
         "previous": previous_version,
         "built": built_at,
-        **{kind: [{"graph": g, **({"resource": resources[g]} if g in resources else {})}
-                  for g in keys] for kind, keys in changes.items()},
+        "added": [item(g) for g in changes["added"]],
+        "changed": [item(g, changed=what) for g, what in changes["changed"]],
+        "removed": [item(g) for g in changes["removed"]],
     }
 
 
-def read_feed(root: Path | None, limit: int = 50) -> list[dict]:
-    """The change entries of the latest builds, newest first."""
-    if root is None or not root.is_dir():
-        return []
-    out = []
-    for d in sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                    reverse=True):
-        try:
-            out.append(json.loads((d / "changes.json").read_text()))
-        except (OSError, ValueError):
-            continue
-        if len(out) >= limit:
-            break
-    return out
-
-
-AS_TYPES = {"added": "Create", "changed": "Update", "removed": "Delete"}
-
-
-def activity_stream(feed: list[dict], feed_url: str) -> dict:
-    """The feed as an ActivityStreams 2.0 OrderedCollection of Create/Update/Delete."""
-    items = []
-    for entry in feed:
-        for kind, as_type in AS_TYPES.items():
-            for item in entry.get(kind, []):
-                obj = item.get("resource") or item["graph"]
-                activity = {"type": as_type, "object": obj, "target": item["graph"],
-                            "summary": f"build {entry['version']}: {kind} {obj}"}
-                if entry.get("built"):
-                    activity["published"] = entry["built"]
-                items.append(activity)
-    return {"@context": AS_CONTEXT, "id": feed_url, "type": "OrderedCollection",
-            "totalItems": len(items), "orderedItems": items}
+def change_counts(entry: dict) -> dict:
+    """For the build summary: graphs added, changed in content, changed in provenance
+    only, and removed."""
+    changed = entry.get("changed", [])
+    content = sum(1 for c in changed if c.get("changed", "content") == "content")
+    return {"added": len(entry.get("added", [])), "changed": content,
+            "provenance": len(changed) - content, "removed": len(entry.get("removed", []))}

@@ -7,7 +7,7 @@ Layout, beside the store versions::
     <store>/dumps/<version>/dpgkg.jsonld    every named graph, JSON-LD
     <store>/dumps/<version>/dpgkg.trig      every named graph, TriG (provenance kept)
     <store>/dumps/<version>/dumps.json      [DumpInfo] of the files above
-    <store>/dumps/<version>/record-hashes.json   {graph IRI: hash} for the change feed
+    <store>/dumps/<version>/graph-hashes.json    {graph IRI: hashes} for the change feed
     <store>/dumps/<version>/changes.json    what changed since the previous build
     <store>/dumps/<version>/void.json       the VoID counts of the graph
 
@@ -40,8 +40,9 @@ import pyoxigraph as ox
 
 from dpgkg.publish.catalogue.vocab import CATALOGUE_PREFIXES
 from dpgkg.publish.catalogue.void import count_void_statistics
-from dpgkg.publish.changes import changes_document, record_hashes
+from dpgkg.publish.changes import change_counts, changes_document, graph_hashes
 from dpgkg.publish.formats import DUMP_FORMATS
+from dpgkg.sources import feed
 from dpgkg.store import is_remote, open_store
 from dpgkg.store.embedded import MERGE_QUERY, has_merge, named_quads, served_version
 
@@ -168,25 +169,9 @@ def read_dumps(root: Path | None, version: str) -> list[DumpInfo]:
             for r in rows if (root / version / r["path"]).is_file()]
 
 
-def built_versions(root: Path | None) -> list[str]:
-    """Build versions with something published beside them, oldest first."""
-    if root is None or not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def _previous_hashes(root: Path, version: str) -> tuple[str | None, dict | None]:
-    for prev in reversed([v for v in built_versions(root) if v < version]):
-        try:
-            return prev, json.loads((root / prev / "record-hashes.json").read_text())
-        except (OSError, ValueError):
-            continue
-    return None, None
-
-
 def publish_version(store: ox.Store, root: Path, version: str, built_at: str | None = None,
                     merged_nt: bytes | None = None) -> dict:
-    """Dumps, record hashes and the change feed entry of one build; returns the entry.
+    """Dumps, graph hashes and the change feed entry of one build; returns the entry.
 
     Written into ``.<version>.partial/`` and renamed to ``<version>/`` when complete."""
     out = root / f".{version}.partial"
@@ -195,14 +180,13 @@ def publish_version(store: ox.Store, root: Path, version: str, built_at: str | N
         with ThreadPoolExecutor(1) as side:  # the counts and hashes beside the dumps
             stats = side.submit(count_void_statistics,
                                 lambda q: store.query(q, use_default_graph_as_union=True))
-            hashes = side.submit(record_hashes, store)
+            hashes = side.submit(graph_hashes, store)
             infos = write_dumps(store, out, merged_nt)
             stats, current = stats.result(), hashes.result()
         (out / VOID_STATISTICS).write_text(json.dumps(stats))
-        (out / "record-hashes.json").write_text(json.dumps(current, indent=0, sort_keys=True))
-        previous_version, previous = _previous_hashes(root, version)
+        previous_version, previous = feed.previous_hashes(root, version)
         entry = changes_document(version, previous_version, previous, current, built_at)
-        (out / "changes.json").write_text(json.dumps(entry, indent=1))
+        feed.write_version(out, current, entry)
         final, old = root / version, root / f".{version}.old"
         if final.exists():  # published again (a version served already): replace it
             shutil.rmtree(old, ignore_errors=True)
@@ -220,11 +204,13 @@ def publish_version(store: ox.Store, root: Path, version: str, built_at: str | N
 
 
 def _prune(root: Path, keep_version: str) -> None:
-    """Delete the big dump files of old builds; keep their hashes and change entries."""
-    for old in built_versions(root)[:-KEEP_DUMPS]:
+    """Delete the big dump files and graph hashes of old builds; keep their change entries."""
+    for old in feed.built_versions(root)[:-KEEP_DUMPS]:
         if old == keep_version:
             continue
-        for name in [*DUMP_FORMATS, "dumps.json"]:
+        # The feed entries stay (the feed is the whole history); the graph hashes only
+        # serve to compare the next build, and are 2-3 times their size.
+        for name in [*DUMP_FORMATS, "dumps.json", feed.HASHES, feed.LEGACY_HASHES]:
             (root / old / name).unlink(missing_ok=True)
 
 
@@ -318,10 +304,6 @@ def publish_dumps(settings, version: str, committed: ox.Store | None = None,
         built_at = rows[0]["t"].value
     clean_unfinished(root, served_version(settings.store), own=version)
     return publish_version(committed, root, version, built_at, merged_nt)
-
-
-def change_counts(entry: dict) -> dict:
-    return {k: len(entry[k]) for k in ("added", "changed", "removed")}
 
 
 def after_build(settings, report, committed: ox.Store | None = None,

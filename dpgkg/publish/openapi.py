@@ -6,7 +6,7 @@ limits it states are the ones the server applies.
 
 from __future__ import annotations
 
-from dpgkg.publish import formats
+from dpgkg.publish import activities, formats
 from dpgkg.publish.catalogue.vocab import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from dpgkg.publish.search import BROWSE_PAGE_SIZE
 from dpgkg.publish.search import DEFAULT_PER_PAGE as SEARCH_PER_PAGE
@@ -44,6 +44,33 @@ def _param(name: str, where: str, description: str, schema: dict, required: bool
         "required": required,
         "schema": schema,
     }
+
+
+FEED_TYPES = [activities.AS2_MEDIA_TYPE, activities.AS2_PROFILE, "application/json"]
+
+
+def _changes() -> dict:
+    """/changes: the collection, or one page of it with ?page= (docs/changes-feed.md)."""
+    op = _get(
+        "the change feed: an ActivityStreams 2.0 OrderedCollection of what each build "
+        "created, updated (content or provenance) and deleted, one activity per named "
+        "graph, oldest first; with ?page= one OrderedCollectionPage",
+        FEED_TYPES,
+        [
+            _param("since", "query", "only builds after this build version, or built at "
+                   "or after this ISO 8601 date or date-time (UTC unless it names an "
+                   "offset); anything else is a 400", {"type": "string", "examples": [
+                       "20261207T193921300605Z", "2026-12-01", "2026-12-01T12:00:00Z"]}),
+            _param("page", "query", "the page, from 1 (without it: the collection, "
+                   "which names its first and last pages)", {"type": "integer", "minimum": 1}),
+            _param("page_size", "query",
+                   f"activities per page (default {activities.DEFAULT_PAGE_SIZE})",
+                   {"type": "integer", "minimum": 1, "maximum": activities.MAX_PAGE_SIZE}),
+        ],
+    )
+    op["get"]["responses"]["400"] = {"description": "a bad since, page or page_size"}
+    op["get"]["responses"]["404"] = {"description": "a page past the last"}
+    return op
 
 
 RDF_TYPES = [formats.RDF_FORMATS[n].media_type for n in ("turtle", "jsonld", "rdfxml", "ntriples")]
@@ -150,10 +177,20 @@ def openapi(server_url: str, *, query_timeout: float, max_body_bytes: int) -> di
             "/dumps/": _get(
                 "the dumps of the graph served now", ["application/json"], not_found=False
             ),
-            "/changes": _get(
-                "what each build changed",
-                ["application/json", "application/activity+json"],
-                not_found=False,
+            "/changes": _changes(),
+            "/changes/{version}/{key}": _get(
+                "one activity of the change feed (its id)",
+                FEED_TYPES,
+                [_param("version", "path", "the build's version", {"type": "string"},
+                        required=True),
+                 _param("key", "path", "16 hex digits of sha256(graph IRI)",
+                        {"type": "string"}, required=True)],
+            ),
+            "/changes/graph": _get(
+                "a named graph as served now, as N-Quads (an activity's object.url)",
+                ["application/n-quads"],
+                [_param("iri", "query", "the graph's IRI", {"type": "string"},
+                        required=True)],
             ),
             "/sitemap.xml": _get("every resource page", ["application/xml"], not_found=False),
             "/context.jsonld": _get(

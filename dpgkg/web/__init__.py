@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 # Every blueprint is part of the app: one that fails to import fails the app (no
 # half-app serving without, say, its SPARQL endpoint).
 BLUEPRINTS = ("dpgkg.web.sparql", "dpgkg.web.resources", "dpgkg.web.catalogue",
+              "dpgkg.web.changes",
               "dpgkg.web.site", "dpgkg.web.pages", "dpgkg.web.validate")
 
 CORS_HEADERS = {

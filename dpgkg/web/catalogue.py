@@ -1,13 +1,10 @@
-"""What lets other catalogues harvest the graph: DCAT catalogue, VoID, dumps, sitemap,
-change feed and CodeMeta.
+"""What lets other catalogues harvest the graph: DCAT catalogue, VoID, dumps, sitemap
+and CodeMeta (the change feed: :mod:`dpgkg.web.changes`).
 
     /catalog[.jsonld|.ttl|.rdf]?page=N&page_size=M   DCAT-AP 3, paged with Hydra
     /.well-known/void[.ttl|.jsonld|.rdf]              VoID of the whole graph
     /dumps/  /dumps/<file>                            the dumps of the graph served now
     /sitemap.xml                                      resource pages
-    /changes                                          added/changed/removed records per build
-                                                      (JSON; ActivityStreams 2.0 by Accept or
-                                                      ?format=as2)
     /id/dpg/<id>/codemeta.json                        CodeMeta 3 of a software DPG
 
 The work is done by the framework-free builders in `dpgkg.publish`; the views only
@@ -22,7 +19,6 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file
 
 from dpgkg.publish import catalogue as cat
-from dpgkg.publish.changes import activity_stream, read_feed
 from dpgkg.publish.codemeta import CODEMETA_MEDIA_TYPE, codemeta
 from dpgkg.publish.dumps import DUMP_FORMATS, VOID_STATISTICS, dumps_root, read_dumps
 from dpgkg.publish.formats import RDF_FORMATS
@@ -37,7 +33,6 @@ bp = Blueprint("catalogue", __name__)
 RDF_OFFERS = {f.media_type: (f.ext, f.ox_format) for f in (
     RDF_FORMATS[n] for n in ("turtle", "jsonld", "rdfxml", "ntriples"))}
 SUFFIXES = {ext: mt for mt, (ext, _) in RDF_OFFERS.items()}
-AS2_MEDIA_TYPE = "application/activity+json"
 
 
 
@@ -227,29 +222,6 @@ def sitemap():
                      + (f"<lastmod>{escape(lastmod)}</lastmod>" if lastmod else "") + "</url>")
     lines.append("</urlset>")
     return validators.apply(Response("\n".join(lines) + "\n", mimetype="application/xml"))
-
-
-@bp.route("/changes")
-def changes():
-    if wants_html():
-        return _html("changes.html", title="Changes per build",
-                     feed=read_feed(dumps_root(settings().store)))
-    wants_as2 = request.args.get("format") == "as2" or negotiate(
-        request.headers.get("Accept"), ["application/json", AS2_MEDIA_TYPE]) == AS2_MEDIA_TYPE
-    validators = Validators(AS2_MEDIA_TYPE if wants_as2 else "application/json")
-    if (not_modified := validators.not_modified()) is not None:
-        not_modified.vary.add("Accept")
-        return not_modified
-    feed = read_feed(dumps_root(settings().store))
-    if wants_as2:
-        body = activity_stream(feed, public_url(request.path))
-        resp = Response(json.dumps(body, indent=1), mimetype=AS2_MEDIA_TYPE)
-    else:
-        resp = Response(json.dumps({"builds": feed}, indent=1), mimetype="application/json")
-        resp.headers["Link"] = (f'<{public_url(request.path)}?format=as2>; rel="alternate"; '
-                                f'type="{AS2_MEDIA_TYPE}"')
-    resp.vary.add("Accept")
-    return validators.apply(resp)
 
 
 @bp.route("/id/dpg/<record_id>/codemeta.json")
