@@ -6,8 +6,11 @@ its RDFS closure over the same 1x graph, timed in the same run, so the report
 gives our in-store inference as a ratio against it.
 
     python bench/bench_build.py [--copies 20] [--runs 3] [--no-owlrl]
+    python bench/bench_build.py --copies 1 --runs 1 --no-owlrl --results /tmp/build
+                                   # the quickest run that works
 
-Writes bench/results/build.json and prints a Markdown table.
+Writes bench/results/build.json (with its stamp: commit, date, machine, command) and
+build.md (bench/report.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "bench" / "results"
 
@@ -95,8 +99,13 @@ def main() -> None:
     ap.add_argument("--copies", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-owlrl", action="store_true")
+    ap.add_argument("--results", default=str(RESULTS),
+                    help="where build.json and .md go (a quick try: a temporary dir)")
     args = ap.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    import report
+    from stamp import stamp
+
+    st = stamp()
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -131,15 +140,8 @@ def main() -> None:
                     "wall_s_median": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
                     "triples": r["summary"]["triples"], "steps_s": r["summary"]["seconds"],
                 }
-    (RESULTS / "build.json").write_text(json.dumps(rows, indent=2))
-    lines = ["| graph | triples | build wall (s) | peak RSS (MB) | reason (s) | owlrl RDFS (s) |",
-             "|---|---|---|---|---|---|"]
-    for k, r in rows.items():
-        lines.append(f"| {k} | {r['triples']} | {r['wall_s_median']:.2f} | {r['peak_rss_mb']:.0f} "
-                     f"| {r['steps_s']['reason']:.2f} "
-                     f"| {r.get('owlrl_rdfs_closure_s', float('nan')):.1f} |")
-    (RESULTS / "build.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    report.save("build", {"stamp": st, "rows": rows}, Path(args.results))
+    print((Path(args.results) / "build.md").read_text())
 
 
 if __name__ == "__main__":

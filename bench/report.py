@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import tables
+import result_tables as tables
 from stamp import missing
 
 ROOT = Path(__file__).resolve().parents[1]

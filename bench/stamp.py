@@ -84,6 +84,11 @@ def missing(result: dict) -> list[str]:
     m = st.get("machine")
     if isinstance(m, dict):
         out += [f"machine.{k}" for k in MACHINE_FIELDS if m.get(k) in (None, "")]
+    # A file that keeps rows of earlier runs (bench_scale's scales) stamps each row.
+    rows = result.get("scales")
+    if isinstance(rows, dict):
+        out += [f"scales.{k}.stamp" for k, row in rows.items()
+                if not isinstance(row, dict) or missing(row)]
     return out
 
 

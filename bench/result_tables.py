@@ -81,6 +81,15 @@ def _sparql_headline(result: dict) -> list[str]:
     ]
 
 
+def _run(sc, r: dict) -> str:
+    st = r.get("stamp")
+    when = f"{sc}x run {st['date'] if st else r.get('date', '?')}, {r.get('rounds', '?')} rounds"
+    if not st or missing(r):
+        return when + " (no stamp)"
+    return f"{when}, commit `{st['commit'][:12]}`{' (dirty)' if st['dirty'] else ''}, " \
+        f"`{command_line(st)}`"
+
+
 def _compared(result: dict) -> str:
     if result.get("answers_compared"):
         return ("Every server's answer to every query of the mix was compared to dpgkg's "
@@ -100,8 +109,9 @@ def _server_memory(s: dict) -> tuple[str, str]:
 def scale(result: dict) -> str:
     rows = result["scales"]
     lines = [
-        ("Per scale: " + "; ".join(f"{s}x run {r.get('date', '?')}, {r.get('rounds', '?')} rounds"
-                                   for s, r in rows.items()) + ". Build: `dpgkg build` with "
+        "Per scale: " + "; ".join(_run(s, r) for s, r in rows.items()) + ".",
+        "",
+        ("Build: `dpgkg build` with "
          "validation and dumps, wall time and peak RSS of the build process. Query mix: "
          "the example queries + ASK, group-by, describe, text filter "
          "(`bench_sparql.query_mix`), interleaved rounds, geometric mean over the queries of "
