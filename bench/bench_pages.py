@@ -92,6 +92,9 @@ def main() -> None:
         if path is None:
             continue
         status = client.get(path, headers={"Accept": "text/html"}).status_code  # warm
+        expected = 404 if kind == "not-found" else 200
+        if status != expected:  # the time of an error page is not the page's time
+            sys.exit(f"{kind} {path} answered {status}, not {expected}: nothing was written")
         times = []
         for _ in range(args.runs):
             t = time.perf_counter()
