@@ -57,7 +57,7 @@ def machine() -> dict:
 
 def stamp(argv: list[str] | None = None) -> dict:
     """Commit (and whether the checkout had uncommitted changes), UTC date, machine,
-    load average and the command line, as of now."""
+    load average, the command line and its DPGKG_* environment, as of now."""
     status = _git("status", "--porcelain", "--untracked-files=no")
     argv = list(sys.argv if argv is None else argv)
     if argv and argv[0].endswith(".py"):
@@ -72,7 +72,15 @@ def stamp(argv: list[str] | None = None) -> dict:
         "machine": machine(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "command": argv,
+        "environment": environment(),
     }
+
+
+def environment() -> dict[str, str]:
+    """The DPGKG_* settings the command ran with (they change what is measured), never
+    credentials."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("DPGKG_")
+            and not any(w in k for w in ("PASSWORD", "USER", "TOKEN", "SECRET", "KEY"))}
 
 
 def missing(result: dict) -> list[str]:
@@ -99,4 +107,5 @@ def command_line(st: dict) -> str:
     cmd = st.get("command") or []
     if cmd and cmd[0].endswith(".py"):
         cmd = ["python", *cmd]
-    return " ".join(shlex.quote(c) for c in cmd)
+    env = [f"{k}={shlex.quote(v)}" for k, v in (st.get("environment") or {}).items()]
+    return " ".join(env + [shlex.quote(c) for c in cmd])

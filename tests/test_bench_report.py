@@ -4,6 +4,7 @@ result files written to a temporary directory (tests of that code, not timings).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def args(results: Path, readme: Path, *more: str) -> list[str]:
     return ["--results", str(results), "--readme", str(readme), *more]
 
 
-def test_stamp_records_commit_date_machine_load_and_command():
+def test_stamp_records_commit_date_machine_load_and_command(monkeypatch):
+    for k in [k for k in os.environ if k.startswith("DPGKG_")]:
+        monkeypatch.delenv(k)
     st = stamp.stamp(["bench/bench_sparql.py", "--rounds", "1"])
     assert len(st["commit"]) == 40 and isinstance(st["dirty"], bool)
     assert st["date"].endswith("+00:00")
@@ -77,6 +80,12 @@ def test_stamp_records_commit_date_machine_load_and_command():
     assert st["command"] == ["bench/bench_sparql.py", "--rounds", "1"]
     assert stamp.command_line(st) == "python bench/bench_sparql.py --rounds 1"
     assert stamp.missing({"stamp": st}) == []
+    # the settings it ran with are part of the command; credentials are not recorded
+    monkeypatch.setenv("DPGKG_LOAD_SECONDS", "3")
+    monkeypatch.setenv("DPGKG_STORE_PASSWORD", "secret")
+    st = stamp.stamp(["tests/test_load.py"])
+    assert st["environment"] == {"DPGKG_LOAD_SECONDS": "3"}
+    assert stamp.command_line(st) == "DPGKG_LOAD_SECONDS=3 python tests/test_load.py"
 
 
 def test_missing_names_what_a_stamp_lacks():

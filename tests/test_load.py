@@ -430,5 +430,6 @@ if __name__ == "__main__":
         build(settings)
         with server(settings) as url:
             result = measure(int(url.rsplit(":", 1)[1]), settings.store, shared_dir,
-                             load_seconds(60), results=RESULTS)
+                             load_seconds(60),
+                             results=Path(os.environ.get("DPGKG_LOAD_RESULTS", RESULTS)))
     check(result)
