@@ -2,7 +2,8 @@
 
     python bench/report.py           # rewrite bench/results/*.md and the README's table
     python bench/report.py --check   # exit 1 when they differ from what the result files
-                                     # give, or a result file lacks its stamp
+                                     # give, or a result file lacks its stamp or was
+                                     # measured with uncommitted changes
 
 House rule: every figure in the README comes from a result file that records commit,
 date, machine and command (bench/stamp.py). The README's table sits between
@@ -89,6 +90,12 @@ def expected(results_dir: Path = RESULTS, readme: Path = README) -> dict[Path, s
     return out
 
 
+def _dirty(result: dict) -> bool:
+    rows = result.get("scales")
+    return bool(result["stamp"]["dirty"]) or (isinstance(rows, dict) and any(
+        r["stamp"]["dirty"] for r in rows.values()))
+
+
 def check(results_dir: Path = RESULTS, readme: Path = README) -> list[str]:
     """What is wrong: result files without a stamp, generated files that differ."""
     problems = []
@@ -97,6 +104,10 @@ def check(results_dir: Path = RESULTS, readme: Path = README) -> list[str]:
         if lack:
             problems.append(f"{results_dir / name}.json has no stamp ({', '.join(lack)} "
                             f"missing): re-run `{tables.COMMANDS.get(name, '?')}`")
+        elif _dirty(result):
+            problems.append(f"{results_dir / name}.json was measured with uncommitted "
+                            f"changes, so its commit does not say what ran: re-run it from "
+                            f"a clean checkout")
     try:
         want = expected(results_dir, readme)
     except ValueError as exc:

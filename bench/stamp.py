@@ -58,7 +58,10 @@ def machine() -> dict:
 def stamp(argv: list[str] | None = None) -> dict:
     """Commit (and whether the checkout had uncommitted changes), UTC date, machine,
     load average, the command line and its DPGKG_* environment, as of now."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    # Result files written earlier in the same run (bench_scale's, after each scale) do
+    # not make the checkout dirty: they are what is being measured into.
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                  ":(exclude)bench/results")
     argv = list(sys.argv if argv is None else argv)
     if argv and argv[0].endswith(".py"):
         try:  # the script relative to the checkout, so the command can be run again

@@ -101,9 +101,13 @@ def test_missing_names_what_a_stamp_lacks():
         == ["scales.10.stamp"]
 
 
+def clean_stamp(argv: list[str]) -> dict:
+    return {**stamp.stamp(argv), "dirty": False}
+
+
 def test_report_writes_the_readme_table_and_the_tables_from_the_result_files(bench_dir):
     results, readme = bench_dir
-    st = stamp.stamp(["bench/bench_sparql.py"])
+    st = clean_stamp(["bench/bench_sparql.py"])
     (results / "sparql.json").write_text(json.dumps(sparql_result(st)))
     assert report.main(args(results, readme)) == 0
     text = readme.read_text()
@@ -122,7 +126,7 @@ def test_report_writes_the_readme_table_and_the_tables_from_the_result_files(ben
 
 def test_check_fails_when_the_readme_differs_from_the_result_files(bench_dir, capsys):
     results, readme = bench_dir
-    st = stamp.stamp(["bench/bench_sparql.py"])
+    st = clean_stamp(["bench/bench_sparql.py"])
     (results / "sparql.json").write_text(json.dumps(sparql_result(st)))
     report.main(args(results, readme))
     # a figure typed into the README by hand
@@ -154,10 +158,20 @@ def test_a_result_file_without_a_stamp_gives_no_figures_and_fails_the_check(benc
     assert "validation.json has no stamp" in capsys.readouterr().err
     # stamped, it passes
     (results / "validation.json").write_text(json.dumps(
-        {**VALIDATION, "stamp": stamp.stamp(["bench/bench_validation.py"])}))
+        {**VALIDATION, "stamp": clean_stamp(["bench/bench_validation.py"])}))
     report.main(args(results, readme))
     assert report.main(args(results, readme, "--check")) == 0
     assert "47.6 ms" in readme.read_text()
+
+
+def test_a_result_measured_with_uncommitted_changes_fails_the_check(bench_dir, capsys):
+    results, readme = bench_dir
+    st = {**stamp.stamp(["bench/bench_sparql.py"]), "dirty": True}
+    (results / "sparql.json").write_text(json.dumps(sparql_result(st)))
+    report.main(args(results, readme))
+    assert f"`{st['commit'][:7]}` (dirty)" in readme.read_text()
+    assert report.main(args(results, readme, "--check")) == 1
+    assert "uncommitted changes" in capsys.readouterr().err
 
 
 def test_check_fails_without_the_markers(bench_dir, capsys):
