@@ -16,15 +16,10 @@ Writes bench/results/harvest.json (commit, date, machine, command) and prints a 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -33,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import report
+from stamp import stamp
 
 from dpgkg.config import Settings
 from dpgkg.iris import site_root
@@ -128,7 +127,10 @@ def main() -> None:
     ap.add_argument("--dpgs", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--page-size", type=int, default=50)
+    ap.add_argument("--results", default=str(RESULTS),
+                    help="where harvest.json and .md go (a quick try: a temporary dir)")
     args = ap.parse_args()
+    st = stamp()
     if args.store:
         settings = Settings(store=args.store)
     else:
@@ -142,25 +144,12 @@ def main() -> None:
     with live_server(settings) as url:
         jsonld = bench_jsonld(url, paths, args.rounds)
         catalogue = harvest(url, args.page_size, site_root(settings.base_iri))
-    commit = subprocess.run(
-        ["git", "rev-parse", "HEAD"], check=True, cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     result = {
-        "commit": commit,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "node": platform.node(),
-            "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(),
-            "load_average": [round(x, 2) for x in os.getloadavg()],
-        },
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "stamp": st,
         "jsonld": jsonld,
         "catalogue_harvest": catalogue,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "harvest.json").write_text(json.dumps(result, indent=2) + "\n")
+    report.save("harvest", result, Path(args.results))
     print("| measurement | value | target |")
     print("| --- | --- | --- |")
     print(

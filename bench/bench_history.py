@@ -14,15 +14,11 @@ Writes bench/results/history.json (with commit, date, machine, command) and prin
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +26,10 @@ SHARED = ROOT.parent / "shared"
 BUNDLE = SHARED / "registry-history" / "publicgoods-candidates.bundle"
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import report
+from stamp import stamp
 
 from dpgkg.harvest import HarvestContext
 from dpgkg.harvest.history import attach_history
@@ -60,7 +60,10 @@ def _git(repo: Path, *args: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--results", default=str(RESULTS),
+                    help="where history.json and .md go (a quick try: a temporary dir)")
     args = ap.parse_args()
+    st = stamp()
     full, new, read_full, read_new = [], [], 0, 0
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
@@ -80,14 +83,8 @@ def main() -> None:
             secs, hist = history_step(str(clone), tmp / "cache2")
             new.append(secs)
             read_new = hist.read
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
     result = {
-        "commit": commit,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "python": platform.python_version()},
-        "command": "python bench/bench_history.py " + " ".join(sys.argv[1:]),
+        "stamp": st,
         "runs": args.runs,
         "whole_history_seconds": {"median": round(statistics.median(full), 3),
                                   "all": [round(x, 3) for x in full], "target": 30,
@@ -98,9 +95,8 @@ def main() -> None:
         "note": "history only: mirror the bundle (or read the clone), read through the "
                 "cache, fold, add the triples to a registry harvest made beforehand",
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "history.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    report.save("history", result, Path(args.results))
+    print((Path(args.results) / "history.md").read_text())
 
 
 if __name__ == "__main__":

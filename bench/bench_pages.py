@@ -12,12 +12,7 @@ table.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import report
+from stamp import stamp
 
 TARGET_MS = 30.0
 PAGES = {
@@ -55,32 +54,15 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def machine() -> dict:
-    return {
-        "node": platform.node(),
-        "system": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "processor": platform.processor() or platform.machine(),
-    }
-
-
-def commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", help="a built store (default: build one from --sources)")
     ap.add_argument("--sources", help="the sources to build from (laid out like ../shared)")
     ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "pages.json"))
+    ap.add_argument("--results", default=str(ROOT / "bench" / "results"),
+                    help="where pages.json and .md go (a quick try: a temporary dir)")
     args = ap.parse_args()
+    st = stamp()
 
     from dpgkg.config import Settings
     from dpgkg.store import open_store
@@ -110,6 +92,9 @@ def main() -> None:
         if path is None:
             continue
         status = client.get(path, headers={"Accept": "text/html"}).status_code  # warm
+        expected = 404 if kind == "not-found" else 200
+        if status != expected:  # the time of an error page is not the page's time
+            sys.exit(f"{kind} {path} answered {status}, not {expected}: nothing was written")
         times = []
         for _ in range(args.runs):
             t = time.perf_counter()
@@ -127,17 +112,13 @@ def main() -> None:
             }
         )
     result = {
+        "stamp": st,
         "benchmark": "pages",
-        "commit": commit(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "scale": "1x",
         "target_p50_ms": TARGET_MS,
         "pages": rows,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    report.save("pages", result, Path(args.results))
     print(f"| page | path | status | p50 ms | p95 ms | p50 <= {TARGET_MS:g} ms |")
     print("|---|---|---|---|---|---|")
     for r in rows:

@@ -10,21 +10,29 @@ RemoteStore), one run measures:
   describe, text filter) through `dpgkg serve`, p50 and p95 per query, and their
   geometric means; throughput of the group-by query with 8 clients;
 - the peak memory of the whole `dpgkg serve` process tree (server main process,
-  workers, query processes), sampled from /proc while it starts and answers.
+  workers, query processes): its proportional set size (PSS, `/proc/PID/smaps_rollup`,
+  so pages the query processes share are counted once), sampled while it starts and
+  answers; the RSS sum is kept beside it for comparison with older runs.
 
-Reference peers on the same triples, queried directly and interleaved with the
-rest: the Oxigraph server (`oxigraph serve-read-only --union-default-graph`) and
-rdflib-endpoint (only up to `--rdflib-max-scale`, 10x by default: at 100x loading
-and querying 12 M triples in rdflib takes hours).
+Reference peers on the same dataset, queried directly and interleaved with the rest:
+the Oxigraph server (`oxigraph serve-read-only` on the store's quads: the named graphs
+and, as its default graph, the merge dpgkg answers over) and rdflib-endpoint (the
+merge; only up to `--rdflib-max-scale`, 10x by default: at 100x loading and querying
+12 M triples in rdflib takes hours). Before anything is timed, every server answers
+every query of the mix once and the answers are compared to dpgkg's (bench/answers.py):
+a difference stops the run.
 
 Targets (issue "Beyond one machine"), at 100x on the embedded store: build
 <= 10 min; query-mix geometric-mean p50 at most 20x its 1x value and no slower
 than the Oxigraph server on the same triples; server peak memory <= 4 GB.
 
     python bench/bench_scale.py [--scales 1,10,100] [--stores embedded,oxigraph,virtuoso]
+    python bench/bench_scale.py --scales 1 --stores embedded --rounds 1 --seconds 0.5 \
+        --results /tmp/scale     # the quickest run that works
 
-Writes bench/results/scale.json, scale.md (the table) and scale.png. Loopback only;
-every loop is bounded in count and time.
+Writes bench/results/scale.json (each scale with its own stamp: commit, date, machine,
+command), scale.md (bench/report.py) and scale.png. Loopback only; every loop is
+bounded in count and time.
 """
 
 from __future__ import annotations
@@ -48,15 +56,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import report
 from bench_build import SHARED, build_once, make_copies
-from bench_sparql import Client, free_port, geomean, query_mix, throughput, wait_http
+from bench_sparql import (
+    Client,
+    compare_answers,
+    endpoint_path,
+    free_port,
+    geomean,
+    oxigraph_serve_cmd,
+    peer_dataset,
+    query_mix,
+    throughput,
+    wait_http,
+)
+from stamp import stamp
 
-from dpgkg.store.embedded import named_quads
 from tests.stores import VIRTUOSO_PASSWORD, VIRTUOSO_USER, OxigraphServer, VirtuosoServer
 
 RESULTS = ROOT / "bench" / "results"
 QUERY_TIMEOUT = 300  # s: the server's limit in the benchmark, above any mix query at 100x
-TARGETS = {"build_s": 600, "p50_growth": 20, "server_rss_mb": 4096}
+TARGETS = {"build_s": 600, "p50_growth": 20, "server_pss_mb": 4096}
 
 
 # Memory of a process tree -------------------------------------------------------------
@@ -75,38 +95,52 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of `pid` and all its descendants, MB."""
-    kids, total, todo = _children(), 0, [pid]
+def _pss_kb(pid: int) -> int:
+    """Proportional set size of one process, kB: each page shared with n processes counts
+    1/n (the kernel's own sum, /proc/PID/smaps_rollup)."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    raise ValueError(f"no Pss in /proc/{pid}/smaps_rollup")
+
+
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """(PSS, RSS) of `pid` and all its descendants, MB. PSS is what the tree costs the
+    machine; the RSS sum counts a page shared by n processes n times."""
+    kids, pss, rss, todo = _children(), 0, 0, [pid]
     while todo:
         p = todo.pop()
         todo += kids.get(p, [])
         try:
             with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+                rss += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            pss += _pss_kb(p) * 1024
         except (OSError, ValueError, IndexError):
-            pass
-    return total / 2**20
+            pass  # the process ended between the listing and the read
+    return pss / 2**20, rss / 2**20
 
 
-class PeakRss(threading.Thread):
-    """Samples a process tree's RSS every `every` s until stopped; keeps the peak."""
+class PeakMemory(threading.Thread):
+    """Samples a process tree's PSS and RSS every `every` s until stopped; keeps the
+    peaks."""
 
     def __init__(self, pid: int, every: float = 0.25):
         super().__init__(daemon=True)
-        self.pid, self.every, self.peak = pid, every, 0.0
+        self.pid, self.every, self.peak_pss, self.peak_rss = pid, every, 0.0, 0.0
         self._halt = threading.Event()
         self.start()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            pss, rss = tree_memory_mb(self.pid)
+            self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
             self._halt.wait(self.every)
 
-    def stop(self) -> float:
+    def stop(self) -> dict:
         self._halt.set()
         self.join(5)
-        return self.peak
+        return {"peak_pss_mb": round(self.peak_pss), "peak_rss_mb": round(self.peak_rss)}
 
 
 # Servers --------------------------------------------------------------------------------
@@ -172,12 +206,12 @@ def run_scale(scale: int, stores: list[str], tmp: Path, args, log: Path) -> dict
 
     print(f"\n== {scale}x ==", flush=True)
     sources = SHARED if scale == 1 else make_copies(SHARED, tmp / f"sources-{scale}x", scale)
-    out: dict = {"scale": scale, "date": time.strftime("%Y-%m-%d %H:%M"),
+    out: dict = {"scale": scale, "stamp": stamp(), "date": time.strftime("%Y-%m-%d %H:%M"),
                  "rounds": args.rounds, "builds": {}, "servers": {}}
     servers: dict[str, tuple[int, str]] = {}
     procs: list[subprocess.Popen] = []
     store_servers: list = []
-    samplers: dict[str, PeakRss] = {}
+    samplers: dict[str, PeakMemory] = {}
     specs: dict[str, str] = {}
     try:
         for kind in stores:
@@ -214,7 +248,7 @@ def run_scale(scale: int, stores: list[str], tmp: Path, args, log: Path) -> dict
                            "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
                            "--timeout", str(QUERY_TIMEOUT)], store_env(kind), log)
             procs.append(proc)
-            samplers[f"dpgkg-{kind}"] = PeakRss(proc.pid)
+            samplers[f"dpgkg-{kind}"] = PeakMemory(proc.pid)
             servers[f"dpgkg-{kind}"] = (port, "/sparql")
 
         # The peers, on the same triples
@@ -226,63 +260,58 @@ def run_scale(scale: int, stores: list[str], tmp: Path, args, log: Path) -> dict
         nt = tmp / f"all-{scale}x.nt"
         import pyoxigraph as ox
 
+        # the merge of the version's graphs (never a remote store's control graphs)
         construct = ("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
                      "FILTER(!STRSTARTS(STR(?g), \"urn:dpgkg:\")) }")
         with open(nt, "wb") as f:
             ox.serialize(first.query(construct), f, format=ox.RdfFormat.N_TRIPLES)
         oxi_dir = tmp / f"oxi-peer-{scale}x"
         if "embedded" in specs:
+            # the store's quads: the named graphs and the merge as the default graph
             nq = tmp / f"all-{scale}x.nq"
-            # the named graphs, without the merge dpgkg keeps in the default graph
-            ox.serialize(named_quads(first.oxigraph()), str(nq), format=ox.RdfFormat.N_QUADS)
+            union = peer_dataset(first.oxigraph(), nq)
             load_from = nq
-        else:
-            load_from = nt
+        else:  # the merge, into the default graph
+            load_from, union = nt, False
         subprocess.run(["oxigraph", "load", "--location", str(oxi_dir), "--file",
                         str(load_from)], check=True, capture_output=True)
         port = free_port()
-        proc = _popen(["oxigraph", "serve-read-only", "--location", str(oxi_dir), "--bind",
-                       f"127.0.0.1:{port}", "--union-default-graph"], log=log)
+        proc = _popen(oxigraph_serve_cmd(oxi_dir, port, union), log=log)
         procs.append(proc)
-        samplers["oxigraph-server"] = PeakRss(proc.pid)
+        samplers["oxigraph-server"] = PeakMemory(proc.pid)
         servers["oxigraph-server"] = (port, "/query")
         if scale <= args.rdflib_max_scale and shutil.which("rdflib-endpoint"):
             port = free_port()
             proc = _popen(["rdflib-endpoint", "serve", str(nt), "--host", "127.0.0.1",
                            "--port", str(port)], log=log)
             procs.append(proc)
-            samplers["rdflib-endpoint"] = PeakRss(proc.pid)
+            samplers["rdflib-endpoint"] = PeakMemory(proc.pid)
             servers["rdflib-endpoint"] = (port, "/sparql")
         for name, (port, path) in servers.items():
             wait_http(port, path + "?query=ASK%7B%7D", timeout=3600)
             if name == "rdflib-endpoint":  # /sparql in some versions, / in others
-                servers[name] = (port, _endpoint_path(port, ["/sparql", "/"]))
+                servers[name] = (port, endpoint_path(port, ["/sparql", "/"]))
             print(f"  {name} up", flush=True)
 
         mix = query_mix(first)
+        # the same answers first, or the timings compare different work (exits if not)
+        out["answers_compared"] = compare_answers(servers, mix, next(iter(servers)))
+        print(f"  answers: the same on {', '.join(servers)}", flush=True)
         out["triples"] = next(b["triples"] for b in out["builds"].values() if "triples" in b)
         out["queries"] = [q for q, _, _ in mix]
         out["servers"] = measure(servers, mix, scale, args)
         for name, sampler in samplers.items():
-            out["servers"][name]["peak_rss_mb"] = round(sampler.stop())
+            out["servers"][name].update(sampler.stop())
         for name, r in out["servers"].items():
             print(f"  {name}: geomean p50 {r['geomean_p50_ms']:.2f} ms, p95 "
                   f"{r['geomean_p95_ms']:.2f} ms, group-by {r['group_by_rps']:.1f}/s, "
-                  f"peak RSS {r['peak_rss_mb']} MB, errors {r['errors']}", flush=True)
+                  f"peak PSS {r['peak_pss_mb']} MB, errors {r['errors']}", flush=True)
     finally:
         for proc in procs:
             _stop(proc)
         for srv in store_servers:
             srv.stop()
     return out
-
-
-def _endpoint_path(port: int, paths: list[str]) -> str:
-    for path in paths:
-        _, status, _ = Client(port, path).query("ASK {}", "application/sparql-results+json")
-        if status == 200:
-            return path
-    raise RuntimeError(f"no SPARQL endpoint on port {port} at {paths}")
 
 
 def measure(servers: dict[str, tuple[int, str]], mix, scale: int, args) -> dict:
@@ -346,79 +375,17 @@ def targets(rows: dict) -> dict:
         "p50_growth_ok": growth <= TARGETS["p50_growth"],
         "p50_vs_oxigraph_server": round(srv["geomean_p50_ms"] / oxi, 2),
         "p50_vs_oxigraph_ok": srv["geomean_p50_ms"] <= oxi,
-        "server_peak_rss_mb": srv["peak_rss_mb"],
-        "server_rss_ok": srv["peak_rss_mb"] <= TARGETS["server_rss_mb"],
+        "server_peak_pss_mb": srv["peak_pss_mb"],
+        "server_pss_ok": srv["peak_pss_mb"] <= TARGETS["server_pss_mb"],
     }
 
 
-def markdown(result: dict) -> str:
-    rows = result["scales"]
-    lines = [
-        "# dpgkg at scale",
-        "",
-        (f"`python bench/bench_scale.py --scales {','.join(str(s) for s in rows)}` on "
-        f"{result['cpu_count']} CPUs (" + "; ".join(
-            f"{s}x run {r.get('date', result['date'])}, {r.get('rounds', result['rounds'])} "
-            "rounds" for s, r in rows.items()) + "). Build: `dpgkg build` with "
-        "validation and dumps, wall time and peak RSS of the build process. Query mix: "
-        "the example queries + ASK, group-by, describe, text filter "
-        "(`bench_sparql.query_mix`), "
-        "interleaved rounds, geometric mean over the queries of each "
-        "query's p50 / p95; group-by req/s with 8 clients. dpgkg rows go through "
-        "`dpgkg serve` (2 workers); peak RSS is the whole server process tree. The "
-        "Oxigraph server and rdflib-endpoint are queried directly on the same triples."),
-        "",
-        ("| scale | server | triples | build (s) | build peak RSS (MB) | mix p50 gm (ms) "
-        "| mix p95 gm (ms) | group-by req/s | server peak RSS (MB) | errors |"),
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for scale, r in rows.items():
-        for name, s in r["servers"].items():
-            kind = name.removeprefix("dpgkg-")
-            b = r["builds"].get(kind)
-            build = f"{b['wall_s']:.1f}" if b else "–"
-            brss = f"{b['peak_rss_mb']}" if b else "–"
-            triples = b["triples"] if b else r["triples"]
-            lines.append(f"| {scale}x | {name} | {triples} | {build} | {brss} | "
-                         f"{s['geomean_p50_ms']:.2f} | {s['geomean_p95_ms']:.2f} | "
-                         f"{s['group_by_rps']:.1f} | {s['peak_rss_mb']} | {s['errors']} |")
-    t = result.get("targets")
-    if t:
-        ok = {True: "met", False: "**missed**"}
-        lines += [
-            "",
-            f"Targets at {t['at_scale']}x on the embedded store"
-            + (" (the issue sets them at 100x):" if t["at_scale"] != 100 else ":"),
-            "",
-            (f"- build <= 600 s: {t['build_s']:.0f} s, {ok[t['build_ok']]} (the new graph "
-            f"served after {t['served_after_s']:.0f} s, of which validation "
-            f"{t['validate_s']:.0f} s; then the dumps {t['dumps_s']:.0f} s)"),
-            (f"- mix p50 (geometric mean) growth from 1x <= 20x: {t['p50_growth_from_1x']}x, "
-            f"{ok[t['p50_growth_ok']]}"),
-            (f"- no slower than the Oxigraph server on the same triples: "
-            f"{t['p50_vs_oxigraph_server']}x its p50, {ok[t['p50_vs_oxigraph_ok']]}"),
-            (f"- server peak memory <= 4096 MB: {t['server_peak_rss_mb']} MB, "
-            f"{ok[t['server_rss_ok']]}"),
-        ]
-    every = {k for r in rows.values() for k in r["builds"]}
-    for scale, r in rows.items():
-        failed = {k: next((x for x in b["failed"] if "failed" in x), b["failed"][-1])
-                  for k, b in r["builds"].items() if "failed" in b}
-        missing = sorted(every - set(r["builds"]))
-        if missing:
-            lines += ["", f"Not run at {scale}x: " + ", ".join(missing) + "."]
-        for k, why in failed.items():
-            lines += ["", f"The {k} build failed at {scale}x: {why}"]
-    skipped = [s for s, r in rows.items() if "rdflib-endpoint" not in r["servers"]]
-    if skipped:
-        lines += ["", "rdflib-endpoint is left out at " + ", ".join(f"{s}x" for s in skipped)
-                  + ": loading and querying that many triples in rdflib takes hours."]
-    return "\n".join(lines) + "\n"
-
-
 def chart(result: dict, path: Path) -> None:
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib not installed (pip install -e '.[bench]'): no chart", flush=True)
+        return
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -433,8 +400,9 @@ def chart(result: dict, path: Path) -> None:
          lambda s, n: rows[s]["servers"].get(n, {}).get("geomean_p50_ms")),
         (axes[1][0], "group-by req/s, 8 clients",
          lambda s, n: rows[s]["servers"].get(n, {}).get("group_by_rps")),
-        (axes[1][1], "server peak RSS (MB)",
-         lambda s, n: rows[s]["servers"].get(n, {}).get("peak_rss_mb")),
+        (axes[1][1], "server peak memory, PSS (MB; RSS before PSS was measured)",
+         lambda s, n: rows[s]["servers"].get(n, {}).get(
+             "peak_pss_mb", rows[s]["servers"].get(n, {}).get("peak_rss_mb"))),
     ]
     for ax, title, get in panels:
         for n in names:
@@ -465,14 +433,17 @@ def main() -> None:
     ap.add_argument("--rdflib-max-scale", type=int, default=10)
     ap.add_argument("--fresh", action="store_true",
                     help="drop the scales of earlier runs from results/scale.json "
-                         "(by default they are kept, each with its own date)")
+                         "(by default they are kept, each with its own stamp)")
+    ap.add_argument("--results", default=str(RESULTS),
+                    help="where scale.json, .md and .png go (a quick try: a temporary dir)")
     args = ap.parse_args()
+    results = Path(args.results)
     scales = [int(s) for s in args.scales.split(",")]
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"date": time.strftime("%Y-%m-%d"), "cpu_count": os.cpu_count(),
+    results.mkdir(parents=True, exist_ok=True)
+    result = {"stamp": stamp(), "date": time.strftime("%Y-%m-%d"), "cpu_count": os.cpu_count(),
               "rounds": args.rounds, "stores": stores, "scales": {}}
-    earlier = RESULTS / "scale.json"
+    earlier = results / "scale.json"
     if not args.fresh and earlier.exists():  # e.g. 1x,10x now and 100x in a later run
         kept = json.loads(earlier.read_text()).get("scales", {})
         result["scales"] = {int(k): v for k, v in kept.items() if int(k) not in scales}
@@ -484,10 +455,10 @@ def main() -> None:
         result["scales"] = dict(sorted(result["scales"].items()))
         result["targets"] = targets(result["scales"])
         # Written after every scale: a long run leaves what it has measured.
-        (RESULTS / "scale.json").write_text(json.dumps(result, indent=2) + "\n")
-        (RESULTS / "scale.md").write_text(markdown(result))
-        chart(result, RESULTS / "scale.png")
-    print("\n" + markdown(result))
+        result["stamp"] = stamp()
+        report.save("scale", result, results)
+        chart(result, results / "scale.png")
+    print("\n" + (results / "scale.md").read_text())
 
 
 if __name__ == "__main__":

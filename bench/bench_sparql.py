@@ -1,8 +1,11 @@
 """Benchmark: dpgkg's SPARQL endpoint against its peers, side by side in one run.
 
 Peers, started here on the same triples and queried interleaved:
-- the Oxigraph server (`oxigraph` on PyPI, a Rust server), union default graph;
-- rdflib-endpoint (`rdflib-endpoint` on PyPI).
+- the Oxigraph server (`oxigraph` on PyPI, a Rust server) on the store's own quads: the
+  named graphs and, in its default graph, the merge dpgkg answers over;
+- rdflib-endpoint (`rdflib-endpoint` on PyPI) on the merge as N-Triples.
+Before anything is timed every server answers every query of the mix once and the
+peers' answers are compared to dpgkg's (bench/answers.py): a difference stops the run.
 
 Targets (issue "The publisher"): geometric mean over the query mix of per-query
 p50 no slower than the Oxigraph server and >= 10x faster than rdflib-endpoint,
@@ -10,16 +13,17 @@ with no result cache; with 8 concurrent clients on the group-by query at least
 half the Oxigraph server's throughput; a DPG's JSON-LD page p50 <= 5 ms.
 
     python bench/bench_sparql.py [--store var/store] [--rounds 30] [--seconds 5]
+    python bench/bench_sparql.py --rounds 1 --seconds 0.5   # the quickest run that works
 
-Needs a built store (`dpgkg build`). Writes bench/results/sparql.json and prints
-a Markdown table. Loopback only; every loop is bounded in count and time.
+Needs a built store (`dpgkg build`). Writes bench/results/sparql.json (with its stamp:
+commit, date, machine, command) and sparql.md (bench/report.py). Loopback only; every
+loop is bounded in count and time.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import math
 import os
 import shutil
@@ -35,10 +39,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import report
+from answers import normalise, require_same
+from stamp import stamp
 
 from dpgkg.publish.examples import EXAMPLES
 from dpgkg.rdf import sparql_prefixes
-from dpgkg.store.embedded import named_quads
+from dpgkg.store.embedded import MERGE_QUERY
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -70,14 +79,16 @@ class Client:
         self.port, self.path = port, path
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
-    def get(self, url: str, accept: str) -> tuple[float, int, int]:
+    def fetch(self, url: str, accept: str) -> tuple[float, int, str, bytes]:
+        """(seconds, status, content type, body) of one GET."""
         for attempt in (1, 2):  # an idle keep-alive connection may have been closed
             t0 = time.perf_counter()
             try:
                 self.conn.request("GET", url, headers={"Accept": accept})
                 resp = self.conn.getresponse()
                 body = resp.read()
-                return time.perf_counter() - t0, resp.status, len(body)
+                return (time.perf_counter() - t0, resp.status,
+                        resp.getheader("Content-Type", ""), body)
             except (OSError, http.client.HTTPException):
                 self.conn.close()
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
@@ -85,8 +96,69 @@ class Client:
                     raise
         raise AssertionError("unreachable")
 
+    def get(self, url: str, accept: str) -> tuple[float, int, int]:
+        dt, status, _, body = self.fetch(url, accept)
+        return dt, status, len(body)
+
+    def url(self, sparql: str) -> str:
+        return self.path + "?" + urllib.parse.urlencode({"query": sparql})
+
     def query(self, sparql: str, accept: str) -> tuple[float, int, int]:
-        return self.get(self.path + "?" + urllib.parse.urlencode({"query": sparql}), accept)
+        return self.get(self.url(sparql), accept)
+
+
+def endpoint_path(port: int, paths: list[str]) -> str:
+    """The first of `paths` where a SPARQL endpoint answers (rdflib-endpoint serves at
+    /sparql in some versions, at / in others)."""
+    for path in paths:
+        _, status, _ = Client(port, path).query("ASK {}", "application/sparql-results+json")
+        if status == 200:
+            return path
+    raise RuntimeError(f"no SPARQL endpoint on port {port} at {paths}")
+
+
+def compare_answers(servers: dict[str, tuple[int, str]], mix, reference: str) -> dict:
+    """Every query of the mix once on every server; stops the run (bench/answers.py) when
+    a server answers otherwise than `reference`. Returns the solutions/triples counted."""
+    answers: dict[str, dict[str, tuple]] = {}
+    for qname, q, accept in mix:
+        answers[qname] = {}
+        for name, (port, path) in servers.items():
+            c = Client(port, path)
+            _, status, ctype, body = c.fetch(c.url(q), accept)
+            if status != 200:
+                sys.stderr.write(f"{name} answered HTTP {status} to {qname}: "
+                                 f"{body[:300].decode('utf-8', 'replace')}\n")
+                raise SystemExit(3)
+            answers[qname][name] = normalise(body, ctype, q)
+    require_same(answers, reference)
+    return {q: _size(a[reference]) for q, a in answers.items()}
+
+
+def _size(answer: tuple) -> int:
+    kind, value = answer
+    if kind == "boolean":
+        return int(value)
+    if kind == "graph":
+        return len(value)
+    return sum(value.values())
+
+
+def peer_dataset(store, path: Path) -> bool:
+    """Write the store's quads to `path` (N-Quads) for the Oxigraph server; True when the
+    server must answer over its union default graph (a version stored without its merge),
+    False when the default graph holds dpgkg's merge, which it then answers over too."""
+    import pyoxigraph
+
+    from dpgkg.store.embedded import has_merge
+
+    pyoxigraph.serialize(store, str(path), format=pyoxigraph.RdfFormat.N_QUADS)
+    return not has_merge(store)
+
+
+def oxigraph_serve_cmd(location: Path, port: int, union: bool) -> list[str]:
+    return (["oxigraph", "serve-read-only", "--location", str(location), "--bind",
+             f"127.0.0.1:{port}"] + (["--union-default-graph"] if union else []))
 
 
 def query_mix(store) -> list[tuple[str, str, str]]:
@@ -137,6 +209,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--results", default=str(RESULTS),
+                    help="where sparql.json and sparql.md go (a quick try: a temporary dir)")
     args = ap.parse_args()
 
     from dpgkg.store import open_store
@@ -146,17 +220,17 @@ def main() -> None:
     procs = []
     tmp = Path(tempfile.mkdtemp(prefix="bench-sparql-"))
     try:
-        # The same triples for every server: all named graphs as N-Quads (Oxigraph,
-        # union default graph) and as one N-Triples graph (rdflib-endpoint).
+        # The same dataset for every server: the store's quads (Oxigraph: its named
+        # graphs, and the merge as its default graph) and the merge as one N-Triples
+        # graph (rdflib-endpoint).
         ox = store.oxigraph()
         import pyoxigraph
 
         nq, nt = tmp / "all.nq", tmp / "all.nt"
-        pyoxigraph.serialize(named_quads(ox), str(nq), format=pyoxigraph.RdfFormat.N_QUADS)
+        union = peer_dataset(ox, nq)
         with open(nt, "wb") as f:
-            f.write(pyoxigraph.serialize(ox.query(
-                "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"),
-                format=pyoxigraph.RdfFormat.N_TRIPLES))
+            f.write(pyoxigraph.serialize(ox.query(MERGE_QUERY),
+                                         format=pyoxigraph.RdfFormat.N_TRIPLES))
         subprocess.run(["oxigraph", "load", "--location", str(tmp / "oxi"), "--file", str(nq)],
                        check=True, capture_output=True)
 
@@ -168,10 +242,8 @@ def main() -> None:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         servers["dpgkg"] = (p, "/sparql")
         p = free_port()
-        procs.append(subprocess.Popen(
-            ["oxigraph", "serve-read-only", "--location", str(tmp / "oxi"), "--bind",
-             f"127.0.0.1:{p}", "--union-default-graph"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen(oxigraph_serve_cmd(tmp / "oxi", p, union),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         servers["oxigraph-server"] = (p, "/query")
         p = free_port()
         procs.append(subprocess.Popen(
@@ -180,6 +252,9 @@ def main() -> None:
         servers["rdflib-endpoint"] = (p, "/")
         for name, (port, path) in servers.items():
             wait_http(port, path + "?query=ASK%7B%7D")
+        port, _ = servers["rdflib-endpoint"]
+        servers["rdflib-endpoint"] = (port, endpoint_path(port, ["/", "/sparql"]))
+        sizes = compare_answers(servers, mix, "dpgkg")
 
         clients = {name: Client(port, path) for name, (port, path) in servers.items()}
         times: dict[str, dict[str, list[float]]] = {n: {q: [] for q, _, _ in mix}
@@ -221,8 +296,10 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     result = {
+        "stamp": stamp(),
         "triples": int(store.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0]["n"].value),
         "rounds": args.rounds, "workers": args.workers,
+        "answers_compared": sizes,
         "p50_ms": p50, "geomean_p50_ms": gm,
         "ratio_vs_oxigraph_server": gm["oxigraph-server"] / gm["dpgkg"],
         "ratio_vs_rdflib_endpoint": gm["rdflib-endpoint"] / gm["dpgkg"],
@@ -231,25 +308,9 @@ def main() -> None:
         "dpg_jsonld_page_p50_ms": page_p50,
         "cpu_count": os.cpu_count(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "sparql.json").write_text(json.dumps(result, indent=2))
-    names = list(servers)
-    lines = ["| query | " + " | ".join(f"{n} p50 (ms)" for n in names) + " |",
-             "|---|" + "---|" * len(names)]
-    lines += [f"| {qname} | " + " | ".join(f"{p50[n][qname]:.2f}" for n in names) + " |"
-              for qname, _, _ in mix]
-    lines.append("| **geometric mean** | " + " | ".join(f"**{gm[n]:.2f}**" for n in names) + " |")
-    lines.append("| group-by req/s, 8 clients | " + " | ".join(f"{rps[n]:.0f}" for n in names)
-                 + " |")
-    lines.append("")
-    lines.append(f"Ratios in this run: Oxigraph server / dpgkg geometric mean "
-                 f"{result['ratio_vs_oxigraph_server']:.2f} (target >= 1); rdflib-endpoint / dpgkg "
-                 f"{result['ratio_vs_rdflib_endpoint']:.1f} (target >= 10); group-by throughput "
-                 f"dpgkg / Oxigraph server {result['throughput_ratio_vs_oxigraph_server']:.2f} "
-                 f"(target >= 0.5); DPG JSON-LD page p50 {page_p50:.2f} ms (target <= 5).")
-    text = "\n".join(lines) + "\n"
-    (RESULTS / "sparql.md").write_text(text)
-    print(text)
+    report.save("sparql", result, Path(args.results))
+    print((Path(args.results) / "sparql.md").read_text())
+
 
 if __name__ == "__main__":
     main()

@@ -31,7 +31,6 @@ are printed; the script (not the suite) also writes them to bench/results/load.j
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import socket
 import statistics
@@ -336,17 +335,17 @@ def measure(port: int, store_spec: str, shared: Path | None, seconds: float,
         run_clients(port, mix, seconds / blocks, "abusive", abused)
     base_s, loaded_s, abused_s = base.summary(), loaded.summary(), abused.summary()
     result = {
+        "stamp": _stamp(),
         "query_timeout_s": TIMEOUT, "seconds_per_phase": seconds, "blocks": blocks,
-        "cpu_count": os.cpu_count(), "load_average": os.getloadavg(),
+        "cpu_count": os.cpu_count(),
         "mix": sorted({_kind(r.name) for r in mix}),
         "note": note,
         "without_runaway": base_s, "with_runaway": loaded_s, "with_abusive": abused_s,
         "p95_ratio": round(loaded_s["p95_ms"] / base_s["p95_ms"], 2),
         "p95_ratio_abusive": round(abused_s["p95_ms"] / base_s["p95_ms"], 2),
     }
-    if results is not None:
-        results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text(json.dumps(result, indent=2) + "\n")
+    if results is not None:  # load.json and load.md (bench/report.py)
+        _report().save(results.stem, result, results.parent)
     print(f"\nload, {CLIENTS} clients, {seconds:g} s per phase in {blocks} blocks, "
           f"timeout {TIMEOUT:g} s" + (f" ({note})" if note else ""))
     for name in ("without_runaway", "with_runaway", "with_abusive"):
@@ -362,6 +361,25 @@ def measure(port: int, store_spec: str, shared: Path | None, seconds: float,
           f"{abused_s.get('runaway', {}).get('statuses')}; p95 ratio "
           f"{result['p95_ratio_abusive']}")
     return result
+
+
+def _bench_module(name: str):
+    import importlib
+    import sys
+
+    bench = str(ROOT / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    return importlib.import_module(name)
+
+
+def _stamp() -> dict:
+    """Commit, date, machine, load average and command (bench/stamp.py)."""
+    return _bench_module("stamp").stamp()
+
+
+def _report():
+    return _bench_module("report")
 
 
 def check(result: dict) -> None:
@@ -412,5 +430,6 @@ if __name__ == "__main__":
         build(settings)
         with server(settings) as url:
             result = measure(int(url.rsplit(":", 1)[1]), settings.store, shared_dir,
-                             load_seconds(60), results=RESULTS)
+                             load_seconds(60),
+                             results=Path(os.environ.get("DPGKG_LOAD_RESULTS", RESULTS)))
     check(result)
