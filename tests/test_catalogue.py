@@ -161,6 +161,14 @@ def test_each_dpg_has_its_own_record(client):
     assert (HEALTHAPP, RDF.type, DCAT.Dataset) in by_path
     assert set(by_path.subjects(RDF.type, DCAT.Dataset)) == {HEALTHAPP}
     assert any(by_path.objects(HEALTHAPP, DCAT.distribution))
+    # its catalogue record: DCAT-AP's recommended profile and change type (issued 2020,
+    # modified 2024 in the fixture: Updated)
+    record = by_path.value(predicate=FOAF.primaryTopic, object=HEALTHAPP)
+    assert (record, RDF.type, DCAT.CatalogRecord) in by_path
+    assert by_path.value(record, DCTERMS.conformsTo) == URIRef(
+        "https://semiceu.github.io/DCAT-AP/releases/3.0.1/")
+    assert by_path.value(record, URIRef("http://www.w3.org/ns/adms#status")) == URIRef(
+        "http://purl.org/adms/changetype/Updated")
     moved = client.get("/catalog?id=healthapp")
     assert moved.status_code == 303 and moved.location.endswith("/catalog/dpg/healthapp")
     assert client.get("/catalog?id=learnkit").status_code == 404  # a nominee

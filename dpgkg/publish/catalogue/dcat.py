@@ -93,7 +93,7 @@ DATASET_QUERIES = [
     ("?dpg dct:creator ?owner . ?owner a foaf:Agent ; foaf:name ?ownerName .",
      "?dpg dpg:ownedBy ?owner . ?owner schema:name ?ownerName ."),
     ("?owner dct:type ?ptype . ?ptype a skos:Concept ; skos:prefLabel ?ptypeLabel .",
-     """?dpg dpg:ownedBy ?owner . ?owner dpg:memberType ?mtype .
+     """?dpg dpg:ownedBy ?owner . ?owner dpg:memberType|dpg:organisationType ?mtype .
         VALUES (?mtype ?ptype ?ptypeLabel) { %(publisher_types)s }"""),
     # dct:publisher takes one agent: the first owner (else see _publisher_fallback)
     ("?dpg dct:publisher ?pub . ?pub a foaf:Agent ; foaf:name ?pubName .",
@@ -111,10 +111,18 @@ DATASET_QUERIES = [
           VALUES ?dpg { %(values)s } ?dpg dct:modified ?d } GROUP BY ?dpg }"""),
     # Its catalogue record, where the date the record last changed is known (DCAT-AP
     # requires dct:modified on a dcat:CatalogRecord).
+    # It conforms to DCAT-AP 3.0.1; its ADMS change type is Created while the record has
+    # not changed since it first appeared, else Updated (none when that date is unknown).
     ("""<%(catalogue)s> dcat:record ?record . ?record a dcat:CatalogRecord ;
-            foaf:primaryTopic ?dpg ; dct:modified ?recModified ; dct:issued ?recIssued .
+            foaf:primaryTopic ?dpg ; dct:modified ?recModified ; dct:issued ?recIssued ;
+            dct:conformsTo <%(profile)s> ; <http://www.w3.org/ns/adms#status> ?status .
+        <%(profile)s> a dct:Standard ; dct:title "DCAT-AP 3.0.1"@en .
+        ?status a skos:Concept ; skos:prefLabel ?statusLabel .
         ?dpg a dcat:Resource .""",
      """?dpg dct:modified ?recModified . OPTIONAL { ?dpg dct:issued ?recIssued }
+        BIND(IF(?recIssued = ?recModified, "Created", "Updated") AS ?change)
+        BIND(IRI(CONCAT("http://purl.org/adms/changetype/", ?change)) AS ?status)
+        BIND(STRLANG(?change, "en") AS ?statusLabel)
         BIND(IRI(CONCAT("%(records)s", SUBSTR(STR(?dpg), %(base_len)s))) AS ?record)"""),
     ("?dpg dct:spatial ?country . ?country a dct:Location ; skos:prefLabel ?countryLabel .",
      """?dpg dpg:deploymentCountry ?country .
@@ -261,6 +269,9 @@ def distribution_triples(store: Store, site: Site, dpgs: list[str]) -> list[ox.T
     return out
 
 
+DCAT_AP_PROFILE = "https://semiceu.github.io/DCAT-AP/releases/3.0.1/"
+
+
 def dataset_triples(store: Store, site: Site, dpgs: list[str]) -> list[ox.Triple]:
     """The `dcat:Dataset` description of each DPG (CONSTRUCT over the store)."""
     if not dpgs:
@@ -273,6 +284,7 @@ def dataset_triples(store: Store, site: Site, dpgs: list[str]) -> list[ox.Triple
               "publisher_types": publisher_types,
               "scheme": SDG_SCHEME.value, "contact": _contact_iri(site).value,
               "catalogue": site.catalogue_iri().value, "records": site.url("catalog/"),
+              "profile": DCAT_AP_PROFILE,
               "base_len": len(site.iris.base) + 1}
     out = [t for template, where in DATASET_QUERIES
            for t in store.query(_dataset_query(template, where) % params)]

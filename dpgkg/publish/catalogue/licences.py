@@ -36,13 +36,16 @@ _COPYLEFT = ("GPL-", "AGPL-", "LGPL-", "MPL-", "EPL-", "EUPL-", "ODbL-", "GFDL-"
 _PERMISSIVE = ("MIT", "BSD-", "Apache-", "ISC", "Zlib", "ODC-By-", "OGL-", "Artistic-",
                "BSL-", "ECL-", "MS-PL", "PostgreSQL", "Python-", "UPL-", "W3C", "X11", "CC-BY-")
 
-# ADMS publisher types for the alliance's member types (an owner that is also a member)
+# ADMS publisher types for the organisation types (an owner that is a member, or whose
+# type data/organisations.csv gives; "community" has no ADMS counterpart)
 ADMS_PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
 MEMBER_PUBLISHER_TYPES = {"Government": ("NationalAuthority", "National authority"),
                           "Multilateral": ("SupraNationalAuthority", "Supra-national authority"),
                           "Foundation": ("NonProfitOrganisation", "Non-profit organisation"),
                           "Nonprofit": ("NonProfitOrganisation", "Non-profit organisation"),
-                          "Company": ("Company", "Company")}
+                          "Company": ("Company", "Company"),
+                          "Academic": ("Academia-ScientificOrganisation",
+                                       "Academia/Scientific organisation")}
 
 
 def licence_types(spdx_id: str) -> list[str]:
