@@ -1,5 +1,6 @@
 """The control graph `urn:dpgkg:control`: the version served, the graphs it wrote,
-unfinished staged uploads and (Virtuoso) the swap marker."""
+unfinished staged uploads and (Virtuoso) the swap marker; and (the Oxigraph server) the
+merge graph `urn:dpgkg:merge`, the RDF merge of the version's graphs."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ from dpgkg.store.remote.virtuoso import (
 )
 
 CONTROL = ox.NamedNode("urn:dpgkg:control")
+
+
+# Each distinct triple of the version's graphs once (`bookkeeping="merge"`): the default
+# graph of queries, as the embedded store's stored default graph is.
+MERGE = ox.NamedNode("urn:dpgkg:merge")
 
 
 VERSION = ox.NamedNode("urn:dpgkg:version")
@@ -50,21 +56,30 @@ class Control:
     graphs: list[str] = field(default_factory=list)
     staging: list[str] = field(default_factory=list)
     swapped: str | None = None
+    # The version triple was in the store's own default graph, where dpgkg kept the control
+    # triples on the Oxigraph server before it wrote the merge graph: answer over the
+    # union default graph until the next publish moves them.
+    earlier: bool = False
 
 
 class ControlGraph:
     """Reading the control graph (mixed into RemoteStore)."""
 
     def _control(self) -> Control:
-        sparql = f"SELECT ?p ?o {{ {in_control(self.endpoints, f'{CONTROL} ?p ?o')} }}"
+        sparql = f"SELECT ?p ?o {{ {in_control(f'{CONTROL} ?p ?o')} }}"
+        if self.endpoints.bookkeeping == "merge":  # and where an earlier dpgkg kept them
+            sparql = (f"SELECT ?p ?o ?earlier {{ {{ {in_control(f'{CONTROL} ?p ?o')} }} "
+                      f"UNION {{ {CONTROL} ?p ?o BIND(true AS ?earlier) }} }}")
         if self.endpoints.guard:
             sparql = (f"SELECT ?p ?o {{ {{ GRAPH {CONTROL} {{ {CONTROL} {SWAPPED} ?o "
                       f"{_SERIALIZABLE} }} BIND({SWAPPED} AS ?p) }} UNION "
                       f"{{ GRAPH {CONTROL} {{ {CONTROL} ?p ?o }} }} }}")
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
-                rows = [(row["p"], row["o"])
-                        for row in self._query(sparql, "SELECT", raw=True)]
+                results = self._query(sparql, "SELECT", raw=True)
+                earlier = "earlier" in {v.value for v in results.variables}
+                rows = [(row["p"], row["o"], earlier and row["earlier"] is not None)
+                        for row in results]
             except StoreUnavailable as exc:
                 # A serializable read can deadlock with a swap (which wins): read again.
                 if attempt == DEADLOCK_RETRIES or not _DEADLOCK.search(str(exc)):
@@ -72,16 +87,17 @@ class ControlGraph:
                 time.sleep(0.02 * 2 ** attempt)
                 continue
             # Virtuoso, reading while a swap commits, can leave ?o unbound: read again.
-            if all(p is not None and o is not None for p, o in rows):
+            if all(p is not None and o is not None for p, o, _ in rows):
                 break
             time.sleep(0.02 * 2 ** attempt)
         else:
             raise StoreError(f"{redact(self.endpoints.query)}: the control graph could not be "
                              "read whole")
         state = Control()
-        for p, o in rows:
+        for p, o, earlier in rows:
             if p == VERSION:
                 state.version = o.value
+                state.earlier = earlier
             elif p == GRAPHS:
                 state.graphs = o.value.split()
             elif p == STAGING:
@@ -101,30 +117,39 @@ class ControlGraph:
         return version
 
 
-def in_control(endpoints: Endpoints, triples: str) -> str:
-    """`triples` (a pattern, or data to insert or delete) where the control triples are:
-    the store's own default graph, or the named graph CONTROL (`Endpoints.bookkeeping`)."""
-    if endpoints.bookkeeping == "default":
-        return triples
+def in_control(triples: str) -> str:
+    """`triples` (a pattern, or data to insert or delete) in the control graph."""
     return f"GRAPH {CONTROL} {{ {triples} }}"
 
 
 def _control_ops(endpoints: Endpoints, version: str, graphs: list[str]) -> list[str]:
+    """The operations that end a swap request: the control triples of `version`, and
+    (`bookkeeping="merge"`) the merge of its `graphs`, made by the store from the graphs
+    the request has just written."""
     listing = ox.Literal("\n".join(graphs))
     triples = f"{CONTROL} {VERSION} {ox.Literal(version)} . {CONTROL} {GRAPHS} {listing} ."
-    ops = [f"DELETE WHERE {{ {in_control(endpoints, f'{CONTROL} {VERSION} ?v')} }}",
-           f"DELETE WHERE {{ {in_control(endpoints, f'{CONTROL} {GRAPHS} ?g')} }}",
+    ops = [f"DELETE WHERE {{ {in_control(f'{CONTROL} {VERSION} ?v')} }}",
+           f"DELETE WHERE {{ {in_control(f'{CONTROL} {GRAPHS} ?g')} }}",
            # a swap marker a dead build left behind
-           f"DELETE WHERE {{ {in_control(endpoints, f'{CONTROL} {SWAPPED} ?m')} }}",
-           f"INSERT DATA {{ {in_control(endpoints, triples)} }}"]
-    if endpoints.bookkeeping == "default":  # where an earlier dpgkg kept it
-        ops.insert(0, f"DROP SILENT GRAPH {CONTROL}")
-    return ops
+           f"DELETE WHERE {{ {in_control(f'{CONTROL} {SWAPPED} ?m')} }}",
+           f"INSERT DATA {{ {in_control(triples)} }}"]
+    if endpoints.bookkeeping != "merge":
+        return ops
+    values = " ".join(f"<{g}>" for g in graphs)
+    return [
+        # control triples where an earlier dpgkg kept them (the store's own default graph)
+        # moved first, so that staging records survive and the rest is replaced
+        (f"DELETE {{ {CONTROL} ?p ?o }} INSERT {{ {in_control(f'{CONTROL} ?p ?o')} }} "
+         f"WHERE {{ {CONTROL} ?p ?o }}"),
+        *ops,
+        f"DROP SILENT GRAPH {MERGE}",
+        (f"INSERT {{ GRAPH {MERGE} {{ ?s ?p ?o }} }} "
+         f"WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")]
 
 
-def _staging_record(endpoints: Endpoints, record: str) -> str:
+def _staging_record(record: str) -> str:
     """The control triple of an unfinished staged upload (data for INSERT/DELETE DATA)."""
-    return in_control(endpoints, f"{CONTROL} {STAGING} {ox.Literal(record)}")
+    return in_control(f"{CONTROL} {STAGING} {ox.Literal(record)}")
 
 
 def _staging_name(version: str, graph: str) -> str:
