@@ -57,18 +57,9 @@ DATASET = [
 ]
 
 
-# Virtuoso's default graph made of the version's graphs counts a triple once per graph
-# that holds it (a bag, not the RDF merge the embedded store keeps): known, not fixed yet.
-BAG = {("virtuoso", "default graph per predicate")}
-
-
 @pytest.mark.parametrize("title,sparql", EXAMPLES + DATASET,
                          ids=[t[:40] for t, _ in EXAMPLES + DATASET])
-def test_examples_answer_the_same_on_every_store(remote_settings, full_settings, title, sparql,
-                                                 request):
-    if (remote_settings.store.split("+")[0], title) in BAG:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "Virtuoso's default graph of several graphs is their bag, not their merge")))
+def test_examples_answer_the_same_on_every_store(remote_settings, full_settings, title, sparql):
     embedded = answers(open_store(full_settings.store), sparql)
     remote = answers(open_store(remote_settings.store, settings=remote_settings), sparql)
     assert embedded, f"{title}: no answer on the embedded store"

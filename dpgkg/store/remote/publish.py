@@ -170,7 +170,9 @@ class Publisher:
                  f"GRAPH <{mapping}> {{ ?staged {STAGES} ?g }} GRAPH ?staged {{ ?s ?p ?o }} }} }}"),
                 (f"INSERT {{ GRAPH ?live {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{mapping}> "
                  f"{{ ?staged {STAGES} ?live }} GRAPH ?staged {{ ?s ?p ?o }} }}"),
-                *_control_ops(self.endpoints, version, graphs)], version)
+                *_control_ops(self.endpoints, version, graphs, merge_from=(
+                    f"GRAPH <{mapping}> {{ ?staged {STAGES} ?g }} GRAPH ?g {{ ?s ?p ?o }}"))],
+                version)
         except BaseException:
             try:
                 self._drop_staging(record)

@@ -117,7 +117,7 @@ class Endpoints:
     guard: bool = False
     # How a query that names no dataset is kept to the version served (docs/remote-stores.md,
     # "What queries see"; the control graph is a named graph either way):
-    # "merge" (the Oxigraph server): the swap request also writes the RDF merge of the
+    # "merge" (the Oxigraph server, Virtuoso): the swap request also writes the RDF merge of the
     # version's graphs into the named graph MERGE, a query's default graph; a query that
     # uses GRAPH also gets the version's graphs as its named graphs;
     # "listed" (other stores): the version's graphs as its default and named graphs.
@@ -148,7 +148,8 @@ def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
         # Anonymous /sparql cannot write; /sparql-auth takes digest auth (e.g. dba).
         auth = "-auth" if authenticated else ""
         e = Endpoints(kind, f"{base}/sparql", f"{base}/sparql{auth}",
-                      f"{base}/sparql-graph-crud{auth}", {}, base, "staged", guard=True)
+                      f"{base}/sparql-graph-crud{auth}", {}, base, "staged", guard=True,
+                      bookkeeping="merge")
         e.publish = _publish_mode(publish or e.publish)
         if e.publish == "load":  # its LOAD commits on its own, outside the request
             raise ValueError("publish=load: Virtuoso's LOAD is not part of the update "

@@ -39,6 +39,9 @@ WRITE_TIMEOUT = 3600.0  # seconds: publishing a whole version can take a while
 NO_GRAPH = "urn:dpgkg:none"  # a dataset of no graph (a store with no version yet)
 
 
+UNION = ([], None)  # the store's union default graph (`Endpoints.union_params`)
+
+
 def _dataset_params(default: list[str], named: list[str] | None) -> list[tuple[str, str]]:
     return [*(("default-graph-uri", g) for g in default),
             *(("named-graph-uri", g) for g in named or [])]
@@ -88,12 +91,12 @@ class RemoteStore(ProtocolClient, VirtuosoGuard, ControlGraph, Publisher, Store)
                                                        named_graph_uris, state))
 
     def _lists_graphs(self, sparql, default_graph_uris, named_graph_uris) -> bool:
-        """Whether the query is given the version's graphs, read from the control graph."""
-        if default_graph_uris or named_graph_uris:
+        """Whether the query may be given the version's graphs, read from the control graph."""
+        if default_graph_uris:
             return False
         if self.endpoints.bookkeeping != "merge":
             return True
-        return uses_graph(sparql) and not names_dataset(sparql)
+        return not named_graph_uris and uses_graph(sparql) and not names_dataset(sparql)
 
     def raw_query(self, sparql: str):
         """A query over all the store holds, dpgkg's bookkeeping and other clients' graphs
@@ -106,21 +109,15 @@ class RemoteStore(ProtocolClient, VirtuosoGuard, ControlGraph, Publisher, Store)
         bookkeeping left out); `raw`: over the store's own default graph and named graphs
         (to read the control triples). `state`: the control graph just read, if any."""
         params: list[tuple[str, str]] = []
-        if raw:
-            pass
-        elif self.endpoints.bookkeeping == "merge":
-            params += self._merge_dataset(sparql, default_graph_uris, named_graph_uris, state)
-        else:
-            if not default_graph_uris:
-                # The version's graphs as the default graph: the store's own union holds
-                # the control graph, staging graphs and graphs not ours.
-                default_graph_uris = (state or self._control()).graphs or [NO_GRAPH]
-                if not named_graph_uris:
-                    named_graph_uris = default_graph_uris
+        dataset = None if raw else self._dataset(sparql, default_graph_uris, named_graph_uris,
+                                                 state)
+        if dataset is UNION:
+            params += list(self.endpoints.union_params.items())
+        elif dataset is not None:
             if self.endpoints.kind == "virtuoso":  # it echoes each as an HTTP header
-                sparql = _dataset_defines(default_graph_uris, named_graph_uris) + sparql
+                sparql = _dataset_defines(*dataset) + sparql
             else:
-                params += _dataset_params(default_graph_uris, named_graph_uris)
+                params += _dataset_params(*dataset)
         if self.endpoints.kind == "virtuoso" and self.timeout:
             params.append(("timeout", str(int(self.timeout * 1000))))
         body, ctype, headers = self._sparql(sparql, form, params, self.timeout + 1)
@@ -129,29 +126,38 @@ class RemoteStore(ProtocolClient, VirtuosoGuard, ControlGraph, Publisher, Store)
             return self._results(body, ctype, form)
         return _triples(body, ctype)
 
-    def _merge_dataset(self, sparql, default_graph_uris, named_graph_uris,
-                       state: Control | None):
-        """The dataset parameters of a query on a store that keeps the merge graph.
+    def _dataset(self, sparql, default_graph_uris, named_graph_uris,
+                 state: Control | None) -> tuple[list[str], list[str] | None] | None:
+        """The default and named graphs a query is given (None: none, UNION: the store's
+        union default graph).
 
-        Its default graph is the merge, as on the embedded store; the named graphs are
-        the version's, listed only when the query may use GRAPH (that costs a control read,
-        and listing the registry's ~770 graphs made the example questions 1-10x slower).
-        A query that names its own dataset gets no parameters, which would replace it.
+        A dataset of the caller's own stays; a store that keeps the merge graph makes it
+        the default graph, as on the embedded store, with the version's graphs as named
+        graphs only when the query may use GRAPH (that costs a control read, and listing
+        the registry's ~770 graphs made the example questions 1-10x slower); a query that
+        names its own dataset gets none, which would replace it. Other stores, and one an
+        earlier dpgkg wrote, get the version's graphs as both.
         """
+        merge = self.endpoints.bookkeeping == "merge"
         if default_graph_uris or named_graph_uris:
-            return _dataset_params(default_graph_uris or [MERGE.value], named_graph_uris)
-        if names_dataset(sparql):
-            return []
-        graph = uses_graph(sparql)
-        if graph or not self._merged:
-            state = state or self._control()
-            if state.earlier:  # control triples in the default graph, no merge yet
-                return list(self.endpoints.union_params.items())
+            default = default_graph_uris or ([MERGE.value] if merge else None)
+            if default is None:  # the store's own union holds graphs not ours
+                default = (state or self._control()).graphs or [NO_GRAPH]
+            return default, named_graph_uris
+        if merge and names_dataset(sparql):
+            return None
+        graph = uses_graph(sparql) if merge else True
+        if merge and self._merged and not graph:
+            return [MERGE.value], None
+        state = state or self._control()
+        if merge and state.merged:
             # A store once seen with the merge keeps it (only dpgkg publishes to it).
-            self._merged = state.version is not None
-            if graph:
-                return _dataset_params([MERGE.value], state.graphs or [NO_GRAPH])
-        return _dataset_params([MERGE.value], None)
+            self._merged = True
+            return [MERGE.value], (state.graphs or [NO_GRAPH]) if graph else None
+        if self.endpoints.union_params and state.version is not None:
+            return UNION  # the earlier layout of the Oxigraph server
+        graphs = state.graphs or [NO_GRAPH]
+        return graphs, graphs
 
     # Writing
     def update(self, sparql: str) -> None:
