@@ -155,7 +155,7 @@ class Publisher:
             for g in graphs:
                 self._upload(_staging_name(version, g), _triples_of(dataset, g))
             # Which live graphs to empty and which staging graph fills which live one,
-            # as triples, so the swap is five operations however many graphs there are
+            # as triples, so the swap is a few operations however many graphs there are
             # (Virtuoso compiles a request into one SQL statement and gives up at ~1000).
             self._upload(mapping, [
                 *(ox.Triple(ox.NamedNode(g), CLEARS, ox.NamedNode(g))
