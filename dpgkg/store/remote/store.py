@@ -139,25 +139,27 @@ class RemoteStore(ProtocolClient, VirtuosoGuard, ControlGraph, Publisher, Store)
         earlier dpgkg wrote, get the version's graphs as both.
         """
         merge = self.endpoints.bookkeeping == "merge"
-        if default_graph_uris or named_graph_uris:
-            default = default_graph_uris or ([MERGE.value] if merge else None)
-            if default is None:  # the store's own union holds graphs not ours
-                default = (state or self._control()).graphs or [NO_GRAPH]
-            return default, named_graph_uris
-        if merge and names_dataset(sparql):
+        if default_graph_uris:
+            return default_graph_uris, named_graph_uris
+        if merge and names_dataset(sparql) and not named_graph_uris:
             return None
-        graph = uses_graph(sparql) if merge else True
+        graph = bool(named_graph_uris) or not merge or uses_graph(sparql)
         if merge and self._merged and not graph:
             return [MERGE.value], None
+        if merge and self._merged and named_graph_uris:
+            return [MERGE.value], named_graph_uris
         state = state or self._control()
         if merge and state.merged:
             # A store once seen with the merge keeps it (only dpgkg publishes to it).
             self._merged = True
-            return [MERGE.value], (state.graphs or [NO_GRAPH]) if graph else None
-        if self.endpoints.union_params and state.version is not None:
+            return [MERGE.value], named_graph_uris or (
+                (state.graphs or [NO_GRAPH]) if graph else None)
+        # The version's graphs (the store's own union holds graphs not ours)
+        if self.endpoints.union_params and state.version is not None \
+                and not named_graph_uris:
             return UNION  # the earlier layout of the Oxigraph server
         graphs = state.graphs or [NO_GRAPH]
-        return graphs, graphs
+        return graphs, named_graph_uris or graphs
 
     # Writing
     def update(self, sparql: str) -> None:
