@@ -37,7 +37,10 @@ The control graph `urn:dpgkg:control` holds the version id (what `version()`
 returns), the list of graphs that version wrote, which the next commit drops
 (graphs dpgkg did not write, e.g. Virtuoso's system graphs, are never touched),
 the staging records of unfinished staged uploads, and on Virtuoso the swap
-marker.
+marker. On the Oxigraph server the swap request also writes `urn:dpgkg:merge`, the RDF
+merge of the version's graphs, which queries get as their default graph (and a query
+that may use GRAPH the version's graphs as its named graphs): no query through dpgkg
+sees the bookkeeping (docs/remote-stores.md, "What queries see").
 
 Modules: :mod:`.spec` (spec strings, endpoints), :mod:`.client` (the SPARQL protocol
 client), :mod:`.control` (the control graph), :mod:`.publish` (the publish strategies;

@@ -1,5 +1,6 @@
 """The control graph `urn:dpgkg:control`: the version served, the graphs it wrote,
-unfinished staged uploads and (Virtuoso) the swap marker."""
+unfinished staged uploads and (Virtuoso) the swap marker; and (the Oxigraph server) the
+merge graph `urn:dpgkg:merge`, the RDF merge of the version's graphs."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ from dpgkg.store.remote.virtuoso import (
 CONTROL = ox.NamedNode("urn:dpgkg:control")
 
 
+# Each distinct triple of the version's graphs once (`bookkeeping="merge"`): the default
+# graph of queries, as the embedded store's stored default graph is.
+MERGE = ox.NamedNode("urn:dpgkg:merge")
+
+
 VERSION = ox.NamedNode("urn:dpgkg:version")
 
 
@@ -37,6 +43,10 @@ CLEARS = ox.NamedNode("urn:dpgkg:clears")
 STAGES = ox.NamedNode("urn:dpgkg:stages")
 
 
+# In the control triples of a version published with its merge graph.
+MERGED = ox.NamedNode("urn:dpgkg:merged")
+
+
 # Present from the commit of a swap until the writer has seen that commit complete
 # (guarded stores only): readers wait while it is there.
 SWAPPED = ox.NamedNode("urn:dpgkg:swapped")
@@ -50,13 +60,19 @@ class Control:
     graphs: list[str] = field(default_factory=list)
     staging: list[str] = field(default_factory=list)
     swapped: str | None = None
+    # The version was published with its merge graph (a store an earlier dpgkg wrote is
+    # queried the earlier way until the next publish)
+    merged: bool = False
 
 
 class ControlGraph:
     """Reading the control graph (mixed into RemoteStore)."""
 
     def _control(self) -> Control:
-        sparql = f"SELECT ?p ?o {{ {in_control(self.endpoints, f'{CONTROL} ?p ?o')} }}"
+        sparql = f"SELECT ?p ?o {{ {in_control(f'{CONTROL} ?p ?o')} }}"
+        if self.endpoints.kind == "oxigraph":  # and where an earlier dpgkg kept them
+            sparql = (f"SELECT ?p ?o {{ {{ {in_control(f'{CONTROL} ?p ?o')} }} "
+                      f"UNION {{ {CONTROL} ?p ?o }} }}")
         if self.endpoints.guard:
             sparql = (f"SELECT ?p ?o {{ {{ GRAPH {CONTROL} {{ {CONTROL} {SWAPPED} ?o "
                       f"{_SERIALIZABLE} }} BIND({SWAPPED} AS ?p) }} UNION "
@@ -88,6 +104,8 @@ class ControlGraph:
                 state.staging.append(o.value)
             elif p == SWAPPED:
                 state.swapped = o.value
+            elif p == MERGED:
+                state.merged = True
         self._last_control = state
         return state
 
@@ -101,30 +119,53 @@ class ControlGraph:
         return version
 
 
-def in_control(endpoints: Endpoints, triples: str) -> str:
-    """`triples` (a pattern, or data to insert or delete) where the control triples are:
-    the store's own default graph, or the named graph CONTROL (`Endpoints.bookkeeping`)."""
-    if endpoints.bookkeeping == "default":
-        return triples
+def in_control(triples: str) -> str:
+    """`triples` (a pattern, or data to insert or delete) in the control graph."""
     return f"GRAPH {CONTROL} {{ {triples} }}"
 
 
-def _control_ops(endpoints: Endpoints, version: str, graphs: list[str]) -> list[str]:
+def _control_ops(endpoints: Endpoints, version: str, graphs: list[str],
+                 merge_from: str | None = None) -> list[str]:
+    """The operations that end a swap request: the control triples of `version`, and
+    (`bookkeeping="merge"`) the merge of its `graphs`, made by the store from the graphs
+    the request has just written (`merge_from`: a pattern binding ?s ?p ?o to their
+    triples, by default one naming each graph)."""
+    merge = endpoints.bookkeeping == "merge"
     listing = ox.Literal("\n".join(graphs))
     triples = f"{CONTROL} {VERSION} {ox.Literal(version)} . {CONTROL} {GRAPHS} {listing} ."
-    ops = [f"DELETE WHERE {{ {in_control(endpoints, f'{CONTROL} {VERSION} ?v')} }}",
-           f"DELETE WHERE {{ {in_control(endpoints, f'{CONTROL} {GRAPHS} ?g')} }}",
+    if merge:
+        triples += f" {CONTROL} {MERGED} {MERGE} ."
+    ops = [f"DELETE WHERE {{ {in_control(f'{CONTROL} {VERSION} ?v')} }}",
+           f"DELETE WHERE {{ {in_control(f'{CONTROL} {GRAPHS} ?g')} }}",
+           f"DELETE WHERE {{ {in_control(f'{CONTROL} {MERGED} ?m')} }}",
            # a swap marker a dead build left behind
-           f"DELETE WHERE {{ {in_control(endpoints, f'{CONTROL} {SWAPPED} ?m')} }}",
-           f"INSERT DATA {{ {in_control(endpoints, triples)} }}"]
-    if endpoints.bookkeeping == "default":  # where an earlier dpgkg kept it
-        ops.insert(0, f"DROP SILENT GRAPH {CONTROL}")
-    return ops
+           f"DELETE WHERE {{ {in_control(f'{CONTROL} {SWAPPED} ?m')} }}",
+           f"INSERT DATA {{ {in_control(triples)} }}"]
+    if not merge:
+        return ops
+    values = " ".join(f"<{g}>" for g in graphs)
+    source = merge_from or f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}"
+    if endpoints.kind == "virtuoso":
+        # Only what changed: Virtuoso's crash recovery loses rows deleted and inserted
+        # again in one transaction.
+        return [*ops,
+                (f"DELETE {{ GRAPH {MERGE} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {MERGE} "
+                 f"{{ ?s ?p ?o }} FILTER NOT EXISTS {{ {source} }} }}"),
+                (f"INSERT {{ GRAPH {MERGE} {{ ?s ?p ?o }} }} WHERE {{ {source} "
+                 f"FILTER NOT EXISTS {{ GRAPH {MERGE} {{ ?s ?p ?o }} }} }}")]
+    return [
+        # control triples where an earlier dpgkg kept them on the Oxigraph server (its
+        # own default graph) moved first, so that staging records survive
+        (f"DELETE {{ {CONTROL} ?p ?o }} INSERT {{ {in_control(f'{CONTROL} ?p ?o')} }} "
+         f"WHERE {{ {CONTROL} ?p ?o }}"),
+        *ops,
+        f"DROP SILENT GRAPH {MERGE}",
+        f"INSERT {{ GRAPH {MERGE} {{ ?s ?p ?o }} }} WHERE {{ {source} }}"]
 
 
-def _staging_record(endpoints: Endpoints, record: str) -> str:
+def _staging_record(record: str) -> str:
     """The control triple of an unfinished staged upload (data for INSERT/DELETE DATA)."""
-    return in_control(endpoints, f"{CONTROL} {STAGING} {ox.Literal(record)}")
+    return in_control(f"{CONTROL} {STAGING} {ox.Literal(record)}")
 
 
 def _staging_name(version: str, graph: str) -> str:

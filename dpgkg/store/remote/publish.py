@@ -19,6 +19,7 @@ from dpgkg.store.remote.client import (
 from dpgkg.store.remote.control import (
     CLEARS,
     CONTROL,
+    MERGE,
     STAGES,
     SWAPPED,
     Control,
@@ -48,7 +49,7 @@ class Publisher:
     def publish(self, dataset: ox.Store, version: str) -> None:
         """Replace every graph dpgkg wrote with the named graphs of `dataset`, atomically."""
         state = self._control()
-        graphs = sorted({g.value for g in dataset.named_graphs()} - {CONTROL.value})
+        graphs = sorted({g.value for g in dataset.named_graphs()} - {CONTROL.value, MERGE.value})
         mode = self.endpoints.publish
         if mode == "request" and len(dataset) > REQUEST_MAX_TRIPLES:
             mode = self.endpoints.large
@@ -78,9 +79,8 @@ class Publisher:
         if not self.endpoints.guard:
             self.update(" ;\n".join(ops))
             return
-        where = self.endpoints
-        marker = f"INSERT DATA {{ {in_control(where, f'{CONTROL} {SWAPPED} {ox.Literal(version)}')} }}"
-        clear = f"DELETE WHERE {{ {in_control(where, f'{CONTROL} {SWAPPED} ?v')} }}"
+        marker = f"INSERT DATA {{ {in_control(f'{CONTROL} {SWAPPED} {ox.Literal(version)}')} }}"
+        clear = f"DELETE WHERE {{ {in_control(f'{CONTROL} {SWAPPED} ?v')} }}"
         try:
             self.update(" ;\n".join([*ops, marker]))
         except BaseException:
@@ -149,13 +149,13 @@ class Publisher:
         for record in state.staging:
             self._drop_staging(record)
         record = "\n".join([version, *graphs])
-        self.update(f"INSERT DATA {{ {_staging_record(self.endpoints, record)} }}")
+        self.update(f"INSERT DATA {{ {_staging_record(record)} }}")
         mapping = _staging_name(version, "map")
         try:
             for g in graphs:
                 self._upload(_staging_name(version, g), _triples_of(dataset, g))
             # Which live graphs to empty and which staging graph fills which live one,
-            # as triples, so the swap is five operations however many graphs there are
+            # as triples, so the swap is a few operations however many graphs there are
             # (Virtuoso compiles a request into one SQL statement and gives up at ~1000).
             self._upload(mapping, [
                 *(ox.Triple(ox.NamedNode(g), CLEARS, ox.NamedNode(g))
@@ -170,7 +170,9 @@ class Publisher:
                  f"GRAPH <{mapping}> {{ ?staged {STAGES} ?g }} GRAPH ?staged {{ ?s ?p ?o }} }} }}"),
                 (f"INSERT {{ GRAPH ?live {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{mapping}> "
                  f"{{ ?staged {STAGES} ?live }} GRAPH ?staged {{ ?s ?p ?o }} }}"),
-                *_control_ops(self.endpoints, version, graphs)], version)
+                *_control_ops(self.endpoints, version, graphs, merge_from=(
+                    f"GRAPH <{mapping}> {{ ?staged {STAGES} ?g }} GRAPH ?g {{ ?s ?p ?o }}"))],
+                version)
         except BaseException:
             try:
                 self._drop_staging(record)
@@ -186,7 +188,7 @@ class Publisher:
         for i in range(0, len(graphs), 200):
             self.update(" ;\n".join(f"DROP SILENT GRAPH <{_staging_name(version, g)}>"
                                      for g in graphs[i:i + 200]))
-        self.update(f"DELETE DATA {{ {_staging_record(self.endpoints, record)} }}")
+        self.update(f"DELETE DATA {{ {_staging_record(record)} }}")
 
     def _upload(self, graph: str, triples: Iterable[ox.Triple]) -> None:
         """Add triples to `graph`: Graph Store Protocol POSTs, else INSERT DATA requests."""

@@ -31,6 +31,51 @@ def query_form(sparql: str) -> str:
     return m.group(1).upper()
 
 
+# SPARQL 1.1 Query 19.2: \u and \U escapes stand for their character anywhere in a query,
+# keywords included, and are replaced before it is parsed.
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+# A keyword followed (after white space and comments) by what can follow it: a variable,
+# an IRI, a prefixed name or, after FROM, NAMED. Strings, comments and IRIs are not
+# stripped first, so a match in one is a false yes, which only costs speed (an IRI cannot
+# hold a keyword and the white space after it).
+_GAP = r"(?:\s|#[^\n\r]*)*"
+_AFTER = r"(?:[?$<:]|[A-Za-z\u00c0-\uffff][\w\u00b7\u00c0-\uffff.-]*:)"
+_GRAPH = re.compile(rf"GRAPH{_GAP}{_AFTER}", re.IGNORECASE)
+_FROM = re.compile(rf"FROM{_GAP}(?:NAMED\b|{_AFTER})", re.IGNORECASE)
+
+
+def _unescaped(sparql: str) -> str:
+    if "\\" not in sparql:
+        return sparql
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), sparql)
+
+
+def _has_keyword(keyword: re.Pattern, sparql: str) -> bool:
+    """Whether `keyword` occurs where it is not the end of a variable, a prefixed or blank
+    node name, or an IRI's path. A keyword can follow a word directly (`?s ?p trueGRAPH ?g
+    {...}` parses), so only what comes before that word decides."""
+    text = _unescaped(sparql)
+    for m in keyword.finditer(text):
+        start = m.start()
+        while start and (text[start - 1].isalnum() or text[start - 1] in "_\u00b7"):
+            start -= 1
+        if start == 0 or text[start - 1] not in "?$:/#":
+            return True
+    return False
+
+
+def uses_graph(sparql: str) -> bool:
+    """Whether a query may use GRAPH (it sees named graphs); a false yes costs speed only."""
+    return _has_keyword(_GRAPH, sparql)
+
+
+def names_dataset(sparql: str) -> bool:
+    """Whether a query may name its own dataset (FROM or FROM NAMED)."""
+    return _has_keyword(_FROM, sparql)
+
+
 def redact(url: str) -> str:
     """The URL without user:password@, for messages."""
     parts = urllib.parse.urlsplit(url)
@@ -57,7 +102,8 @@ class Endpoints:
     query: str
     update: str
     gsp: str | None = None
-    # form parameters that make the default graph the union of the named graphs
+    # form parameters that make the default graph the union of the named graphs (read
+    # from a store an earlier dpgkg wrote, until it is published again)
     union_params: dict = field(default_factory=dict)
     url: str = ""
     # "request": a version in one update request (INSERT DATA);
@@ -69,11 +115,12 @@ class Endpoints:
     # Readers check the control graph before and after each query (Virtuoso, whose
     # read-committed readers can see a large transaction half committed).
     guard: bool = False
-    # Where dpgkg keeps its bookkeeping out of what queries see: "default" (the control
-    # triples in the store's own default graph, which a union-default-graph query leaves
-    # out: the Oxigraph server), or "listed" (the control graph a named graph, and a query
-    # without a dataset of its own answered over the graphs of the version served, named
-    # as its default-graph-uri and named-graph-uri: other stores)
+    # How a query that names no dataset is kept to the version served (docs/remote-stores.md,
+    # "What queries see"; the control graph is a named graph either way):
+    # "merge" (the Oxigraph server, Virtuoso): the swap request also writes the RDF merge of the
+    # version's graphs into the named graph MERGE, a query's default graph; a query that
+    # uses GRAPH also gets the version's graphs as its named graphs;
+    # "listed" (other stores): the version's graphs as its default and named graphs.
     bookkeeping: str = "listed"
 
 
@@ -94,14 +141,15 @@ def parse_spec(spec: str, *, authenticated: bool = False) -> Endpoints:
         base = urllib.parse.urlunsplit(parts._replace(query="")).rstrip("/")
     if kind == "oxigraph":
         e = Endpoints(kind, f"{base}/query", f"{base}/update", f"{base}/store",
-                      {"union-default-graph": ""}, base, large="load", bookkeeping="default")
+                      {"union-default-graph": ""}, base, large="load", bookkeeping="merge")
         e.publish = _publish_mode(publish or e.publish)
         return e
     if kind == "virtuoso":
         # Anonymous /sparql cannot write; /sparql-auth takes digest auth (e.g. dba).
         auth = "-auth" if authenticated else ""
         e = Endpoints(kind, f"{base}/sparql", f"{base}/sparql{auth}",
-                      f"{base}/sparql-graph-crud{auth}", {}, base, "staged", guard=True)
+                      f"{base}/sparql-graph-crud{auth}", {}, base, "staged", guard=True,
+                      bookkeeping="merge")
         e.publish = _publish_mode(publish or e.publish)
         if e.publish == "load":  # its LOAD commits on its own, outside the request
             raise ValueError("publish=load: Virtuoso's LOAD is not part of the update "

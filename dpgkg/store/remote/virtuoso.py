@@ -57,6 +57,9 @@ class VirtuosoGuard:
         differs from the one before it (the marker, or after it the new version), and
         the query runs again; while the marker is there, queries wait. The data query
         itself runs read-committed and never waits for a swap.
+
+        Other stores run a query given the version's graph list this way too (without a
+        marker: a query sees one version), so the list is that of the version it ran on.
         """
         deadline = time.monotonic() + self.timeout
         before = self._last_control  # any read completed before run() starts will do

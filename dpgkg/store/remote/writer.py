@@ -29,8 +29,8 @@ class RemoteWriter(StoreWriter):
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         quads = list(quads)
         if any(isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
-            # The remote default graph is the union: triples there would be invisible
-            # to GRAPH queries and are not replaced by the next build.
+            # Queries' default graph is the version's merge (or union): triples in the
+            # store's own default graph would be seen by no query and never replaced.
             raise ValueError("the remote store takes named graphs only")
         self.store.bulk_extend(quads)
 
