@@ -269,9 +269,13 @@ def load_tbox(settings: Settings) -> rdflib.Graph:
 
 
 def build(settings: Settings, progress: Progress | None = None,
-          validate: bool = True, publish: bool = True, allow_shrink: bool = False
-          ) -> BuildReport:
+          validate: bool = True, publish: bool = True, allow_shrink: bool = False,
+          full: bool = False) -> BuildReport:
     """Build the graph from the sources into a new store version and swap it in.
+
+    Records validated unchanged by an earlier build into this store keep their outcome
+    (the build cache, :mod:`dpgkg.incremental`) unless `full`; the graph and dumps are
+    the same either way.
 
     With `publish`, the dumps, VoID counts and change feed entry of the new version are
     written before it is swapped in. A version that has lost more than
@@ -299,10 +303,13 @@ def build(settings: Settings, progress: Progress | None = None,
         from dpgkg.validation import start_store_validation
 
         advance = progress("records validated", report.records) if progress else None
-        validation = start_store_validation(harvested, settings, progress=advance)
+        validation = start_store_validation(harvested, settings, progress=advance,
+                                            cache=not full)
     try:
         _load_and_swap(settings, report, harvested, ctx, step, validation, publish,
                        allow_shrink)
+        if validation is not None:
+            validation.save()  # only once the version is served
     finally:
         if validation is not None:
             validation.cancel()

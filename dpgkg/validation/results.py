@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from dpgkg.config import Settings
+from dpgkg.incremental import ValidationCache
 from dpgkg.rdf import DPG, DPGSH, RDF, SDGO
 from dpgkg.validation.batch import Running, start_many
 from dpgkg.validation.engine import (
@@ -38,17 +39,40 @@ class StoreValidation:
 
     running: Running
     settings: Settings
+    cache: ValidationCache | None = None
+    jobs: list | None = None
+    keys: list | None = None
 
     def finish(self, writer) -> dict:
-        return _write_results(writer, self.running.result(), self.settings)
+        outcomes = self.running.result()
+        if self.cache is not None:
+            outcomes = self.cache.merge(self.jobs, self.keys, outcomes, _cached_outcome)
+        counts = _write_results(writer, outcomes, self.settings)
+        if self.cache is not None:
+            counts["cache"] = self.cache.summary()
+        return counts
+
+    def save(self) -> None:
+        """Keep the outcomes for the next build (once its version is swapped in)."""
+        if self.cache is not None:
+            self.cache.save()
 
     def cancel(self) -> None:
         self.running.cancel()
 
 
-def start_store_validation(harvested, settings: Settings, progress=None) -> StoreValidation:
+def _cached_outcome(job: _Job, indicators: dict) -> Outcome:
+    return Outcome(source=job.source, indicators=indicators, subject=job.subject)
+
+
+def start_store_validation(harvested, settings: Settings, progress=None,
+                           cache: bool | None = None) -> StoreValidation:
     """Start validating the harvested records (worker processes forked now, fed from a
-    thread), so the build can load and infer meanwhile."""
+    thread), so the build can load and infer meanwhile.
+
+    `cache`: True takes the outcome of every record validated unchanged before from the
+    build cache beside the store (:mod:`dpgkg.incremental`) and validates only the rest;
+    False validates every record and writes the cache afresh; None uses no cache."""
     reference = []
     goals = []
     for hg in harvested.graphs:
@@ -61,7 +85,8 @@ def start_store_validation(harvested, settings: Settings, progress=None) -> Stor
     reg = _registry_dir(settings, None)
     eng = Engine(settings, reg, reference=reference)
     # approvals the schema gives but the licence page does not (see schema_only_licences)
-    for triple in schema_approvals(settings, reg, approved_licences(settings, reg)):
+    approvals = schema_approvals(settings, reg, approved_licences(settings, reg))
+    for triple in approvals:
         t = _triple_to_rdflib(triple)
         eng._ref.setdefault(str(t[0]), []).append(t)
 
@@ -69,7 +94,14 @@ def start_store_validation(harvested, settings: Settings, progress=None) -> Stor
             for hg in harvested.graphs
             if hg.subject is not None and hg.key.startswith(
                 ("nominees/", "archive/", "excluded-nominees/"))]
-    return StoreValidation(start_many(jobs, eng, progress=progress), settings)
+    if cache is None:
+        return StoreValidation(start_many(jobs, eng, progress=progress), settings)
+    store_cache = ValidationCache.open(settings.store, [*reference, *approvals], use=cache)
+    keys, todo = store_cache.split(jobs)
+    if progress is not None and len(todo) < len(jobs):
+        progress(len(jobs) - len(todo))  # the records whose outcome is reused
+    return StoreValidation(start_many(todo, eng, progress=progress), settings, store_cache,
+                           jobs, keys)
 
 
 def _write_results(writer, outcomes: list[Outcome], settings: Settings) -> dict:

@@ -1,0 +1,131 @@
+"""Incremental builds: what a build may take from the previous one instead of redoing.
+
+A build's most expensive step is validating every record with pySHACL. A record's
+validation depends only on its own harvested triples (the shapes target the record's
+resources, and each result is filed under the record whose resource it is about), the
+reference triples its data graph is completed with (the licence graph, the SDG goals,
+the approvals the registry's schema adds) and the code, ontology, shapes and data/ of
+this package. So the cache maps
+
+    sha256(package fingerprint, reference triples, record key, record triples)
+        -> the record's indicator statuses and messages
+
+and a build validates only the records whose key is not in it: a changed record (its
+triples changed), a new one, or every record when the shapes, the ontology, data/, the
+code, the package version or the reference triples changed. Everything global is
+computed whole from the parts every build: the harvest (organisations are merged across
+records there), inference, the validation graph, the VoID counts, the catalogue and the
+dumps, so an incremental build gives exactly the graph and dumps a full build gives
+(``tests/test_incremental.py`` compares them byte for byte). ``dpgkg build --full``
+ignores the cache (and writes it afresh).
+
+The cache lives beside the store (``<store>/cache/validation.json``, read and written by
+:mod:`dpgkg.sources.buildcache`); a remote store has none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dpgkg.sources.buildcache import cache_root, read_cache, tree_digest, write_cache
+
+VALIDATION = "validation"
+# What a record graph says about itself that changes with every build (when it was
+# harvested) or every commit of the registry (which commit): no shape targets the graph
+# resource, so a record's outcome does not depend on them.
+PER_BUILD = {"http://www.w3.org/ns/prov#generatedAtTime",
+             "https://w3id.org/dpgkg/ontology#sourceCommit"}
+_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def package_fingerprint() -> str:
+    """What every cached result depends on: the package version, its code, the ontology,
+    the shapes and data/ (hashed once per process)."""
+    import dpgkg
+    from dpgkg.config import DATA_DIR, ONTOLOGY_DIR, SHAPES_DIR
+
+    code = Path(dpgkg.__file__).resolve().parent
+    key = (str(code), str(ONTOLOGY_DIR), str(SHAPES_DIR), str(DATA_DIR))
+    if key not in _FINGERPRINTS:
+        h = hashlib.sha256(f"dpgkg {dpgkg.__version__}\n".encode())
+        h.update(tree_digest([code], (".py",)).encode())
+        h.update(tree_digest([ONTOLOGY_DIR, SHAPES_DIR, DATA_DIR]).encode())
+        _FINGERPRINTS[key] = h.hexdigest()
+    return _FINGERPRINTS[key]
+
+
+def triples_digest(triples: Iterable) -> str:
+    """sha256 of a set of pyoxigraph triples (sorted N-Triples lines, each once)."""
+    h = hashlib.sha256()
+    for line in sorted({str(t) for t in triples}):
+        h.update(line.encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@dataclass
+class ValidationCache:
+    """Cached validation outcomes of records, keyed by what they depend on."""
+
+    root: Path | None
+    context: str                       # package fingerprint + reference triples
+    use: bool = True                   # False: a full build (read nothing, write afresh)
+    entries: dict = field(default_factory=dict)
+    kept: dict = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+    @classmethod
+    def open(cls, store_spec: str | None, reference: Iterable, use: bool = True
+             ) -> ValidationCache:
+        h = hashlib.sha256(package_fingerprint().encode())
+        h.update(triples_digest(t for t in reference
+                                if t.predicate.value not in PER_BUILD).encode())
+        root = cache_root(store_spec)
+        cache = cls(root=root, context=h.hexdigest(), use=use)
+        if use:
+            stored = read_cache(root, VALIDATION)
+            if stored.get("context") == cache.context:  # else all of it is stale
+                cache.entries = stored.get("entries") or {}
+        return cache
+
+    def key(self, job) -> str:
+        h = hashlib.sha256(self.context.encode())
+        h.update(f"\n{job.source}\n{job.subject}\n".encode())
+        h.update(triples_digest(t for t in job.triples
+                                if t.predicate.value not in PER_BUILD).encode())
+        return h.hexdigest()
+
+    def split(self, jobs: list) -> tuple[list[str], list]:
+        """The jobs' keys, and the jobs whose outcome is not cached (to validate)."""
+        keys = [self.key(j) for j in jobs]
+        todo = [j for j, k in zip(jobs, keys) if k not in self.entries]
+        self.hits, self.misses = len(jobs) - len(todo), len(todo)
+        return keys, todo
+
+    def merge(self, jobs: list, keys: list[str], outcomes: list, cached) -> list:
+        """Every job's outcome, in the order of `jobs`: ``cached(job, indicators)`` for
+        the cached ones, and the new ones (which are remembered)."""
+        fresh = iter(outcomes)
+        out = []
+        for job, key in zip(jobs, keys):
+            if key in self.entries:
+                out.append(cached(job, self.entries[key]))
+            else:
+                o = next(fresh)
+                if o.error is None:
+                    self.entries[key] = o.indicators
+                out.append(o)
+            if key in self.entries:
+                self.kept[key] = self.entries[key]
+        return out
+
+    def save(self) -> None:
+        """Write what this build used (entries of records gone are dropped)."""
+        write_cache(self.root, VALIDATION, {"context": self.context, "entries": self.kept})
+
+    def summary(self) -> dict:
+        return {"validated": self.misses, "reused": self.hits}
