@@ -307,7 +307,7 @@ def build(settings: Settings, progress: Progress | None = None,
                                             cache=not full)
     try:
         _load_and_swap(settings, report, harvested, ctx, step, validation, publish,
-                       allow_shrink)
+                       allow_shrink, full)
         if validation is not None:
             validation.save()  # only once the version is served
     finally:
@@ -318,13 +318,24 @@ def build(settings: Settings, progress: Progress | None = None,
 
 
 def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: HarvestContext,
-                   step, validation, publish: bool, allow_shrink: bool) -> StoreWriter:
+                   step, validation, publish: bool, allow_shrink: bool, full: bool = False
+                   ) -> StoreWriter:
     """Load, infer, add the validation results, describe the build, check it against
-    the version served, publish its dumps and swap it in; returns the writer."""
+    the version served, publish its dumps and swap it in (written as its difference from
+    the version served, when the build cache holds that one and not `full`); returns
+    the writer."""
+    from dpgkg.incremental import cache_root, keep_baseline, served_baseline
+
     iris = ctx.iris
     store = open_store(settings.store, settings=settings)
     with store.writer() as writer, (publishing(settings.store, writer.version_id)
                                     if publish else contextlib.nullcontext()):
+        tracked = hasattr(writer, "start_from") and cache_root(settings.store) is not None
+        if tracked:
+            writer.keep_staged = True
+            baseline = None if full else served_baseline(settings.store)
+            if baseline is not None:
+                writer.start_from(*baseline)
         with step("load"):
             for hg in harvested.graphs:
                 writer.add_graph(hg.graph, hg.triples)
@@ -376,4 +387,7 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
         with step("swap"):  # the new version written to the store, published, swapped in
             report.version = writer.commit(before_swap=before_swap if publish else None)
         report.timings["swap"] -= report.timings.get("publish", 0.0)
+        if tracked:
+            report.extra["store_delta"] = writer.delta
+            keep_baseline(settings.store, report.version, writer.staged_nquads)
     return writer

@@ -30,7 +30,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dpgkg.sources.buildcache import cache_root, read_cache, tree_digest, write_cache
+from dpgkg.sources.buildcache import (
+    cache_dir,
+    read_cache,
+    read_cache_bytes,
+    remove_cache,
+    tree_digest,
+    write_cache,
+    write_cache_bytes,
+)
 
 VALIDATION = "validation"
 # What a record graph says about itself that changes with every build (when it was
@@ -39,6 +47,15 @@ VALIDATION = "validation"
 PER_BUILD = {"http://www.w3.org/ns/prov#generatedAtTime",
              "https://w3id.org/dpgkg/ontology#sourceCommit"}
 _FINGERPRINTS: dict[tuple, str] = {}
+
+
+def cache_root(store_spec: str | None) -> Path | None:
+    """Where the build cache of a store lives: beside an embedded store, else nowhere."""
+    from dpgkg.store import is_remote
+
+    if not store_spec or is_remote(store_spec):
+        return None
+    return cache_dir(store_spec)
 
 
 def package_fingerprint() -> str:
@@ -129,3 +146,32 @@ class ValidationCache:
 
     def summary(self) -> dict:
         return {"validated": self.misses, "reused": self.hits}
+
+
+# The version served, as N-Quads of its named graphs: a build writes its own version as
+# the difference from it (EmbeddedWriter.start_from) instead of writing every quad.
+STAGED = "staged.nq"
+STAGED_INDEX = "staged"
+
+
+def served_baseline(store_spec: str | None) -> tuple[str, bytes] | None:
+    """(version, its named quads as N-Quads) as the build that wrote it kept them; None
+    when there are none or they are damaged (the sha256 kept beside them differs)."""
+    root = cache_root(store_spec)
+    index = read_cache(root, STAGED_INDEX)
+    data = read_cache_bytes(root, STAGED)
+    if data is None or not isinstance(index.get("version"), str) or \
+            hashlib.sha256(data).hexdigest() != index.get("sha256"):
+        return None
+    return index["version"], data
+
+
+def keep_baseline(store_spec: str | None, version: str, nquads: bytes | None) -> None:
+    """Keep the named quads of the version just swapped in for the next build."""
+    root = cache_root(store_spec)
+    if root is None or nquads is None:
+        return
+    remove_cache(root, f"{STAGED_INDEX}.json")
+    write_cache_bytes(root, STAGED, nquads)
+    write_cache(root, STAGED_INDEX, {"version": version,
+                                     "sha256": hashlib.sha256(nquads).hexdigest()})

@@ -16,13 +16,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
 from dpgkg.cli import main
-from dpgkg.incremental import ValidationCache, triples_digest
+from dpgkg.incremental import ValidationCache, cache_root, triples_digest
 from dpgkg.publish.dumps import dumps_root
-from dpgkg.sources.buildcache import cache_root, read_cache, tree_digest, write_cache
+from dpgkg.sources.buildcache import read_cache, tree_digest, write_cache
 from dpgkg.store import open_store
 from tests.conftest import REGISTRY_REPO
 
@@ -70,6 +71,25 @@ def served_dumps(store: Path) -> dict[str, bytes]:
     return out
 
 
+def served_quads(store: Path) -> list[str]:
+    """Every quad of the version served on disk (named graphs and their merge, the
+    default graph), sorted, with its version id and build time replaced, and the labels
+    of the merge's blank nodes too: loading the merge labels them afresh in every build."""
+    s = open_store(str(store))
+    version = s.version()
+    built = s.select("SELECT ?t { ?x <http://www.w3.org/ns/prov#endedAtTime> ?t }")[0]["t"]
+    lines = []
+    for q in s.oxigraph():
+        if isinstance(q.graph_name, ox.DefaultGraph):
+            line = " ".join("_:merged" if isinstance(t, ox.BlankNode) else str(t)
+                            for t in (q.subject, q.predicate, q.object))
+        else:
+            line = str(q)
+        lines.append(line.replace(version, "VERSION").replace(built.value, "BUILT"))
+    s.close()
+    return sorted(lines)
+
+
 def change_description(sources: Path, record: str, text: str) -> None:
     path = sources / "registry" / "nominees" / f"{record}.json"
     obj = json.loads(path.read_text())
@@ -105,6 +125,10 @@ def test_an_incremental_build_validates_the_changed_record_and_equals_a_full_bui
     ours, theirs = served_dumps(store), served_dumps(scratch)
     for name in DUMPS:
         assert ours[name] == theirs[name], f"{name} differs from the full build's"
+    # the version served was written as its difference from the one before, and holds
+    # what the full build wrote whole
+    assert incremental["store_delta"]["added"] > 0 and full["store_delta"] is None
+    assert served_quads(store) == served_quads(scratch)
 
 
 def test_a_changed_source_file_revalidates_every_record_and_full_ignores_the_cache(
@@ -128,7 +152,9 @@ def test_a_changed_source_file_revalidates_every_record_and_full_ignores_the_cac
 
     forced = build(sources, store, "--full")
     assert forced["validation"]["cache"] == {"validated": RECORDS, "reused": 0}
-    assert build(sources, store)["validation"]["cache"]["reused"] == RECORDS
+    again = build(sources, store)
+    assert again["validation"]["cache"]["reused"] == RECORDS
+    assert again["store_delta"] is not None
 
 
 def test_a_damaged_or_stale_cache_only_costs_time(sources, tmp_path):
@@ -139,13 +165,19 @@ def test_a_damaged_or_stale_cache_only_costs_time(sources, tmp_path):
     assert len(saved["entries"]) == RECORDS
 
     cache.write_text("{not json")
-    assert build(sources, store)["validation"]["cache"]["validated"] == RECORDS
+    staged = cache_root(str(store)) / "staged.nq"
+    staged.write_bytes(staged.read_bytes()[:-100])
+    damaged = build(sources, store)
+    assert damaged["validation"]["cache"]["validated"] == RECORDS
+    assert damaged["store_delta"] is None  # written whole
 
     stale = json.loads(cache.read_text())
     stale["context"] = "0" * 64  # as if the shapes, code or package version had changed
     cache.write_text(json.dumps(stale))
     assert build(sources, store)["validation"]["cache"]["validated"] == RECORDS
-    assert build(sources, store)["validation"]["cache"]["reused"] == RECORDS
+    again = build(sources, store)
+    assert again["validation"]["cache"]["reused"] == RECORDS
+    assert again["store_delta"] is not None
 
 
 def test_cache_files_and_digests(tmp_path):

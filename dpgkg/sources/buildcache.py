@@ -19,13 +19,9 @@ log = logging.getLogger(__name__)
 CACHE_DIR = "cache"
 
 
-def cache_root(store_spec: str | None) -> Path | None:
-    """Where the build cache of a store lives: beside an embedded store, else nowhere."""
-    from dpgkg.store import is_remote
-
-    if not store_spec or is_remote(store_spec):
-        return None
-    return Path(store_spec) / CACHE_DIR
+def cache_dir(store_dir: str | Path) -> Path:
+    """Where the build cache of an embedded store's directory lives."""
+    return Path(store_dir) / CACHE_DIR
 
 
 def read_cache(root: Path | None, name: str) -> dict:
@@ -70,3 +66,32 @@ def tree_digest(roots: list[Path], suffixes: tuple[str, ...] | None = None) -> s
             h.update(p.read_bytes())
             h.update(b"\0")
     return h.hexdigest()
+
+
+def read_cache_bytes(root: Path | None, name: str) -> bytes | None:
+    """A cache file's bytes (None when there is none or it cannot be read)."""
+    if root is None:
+        return None
+    try:
+        return (root / name).read_bytes()
+    except OSError:
+        return None
+
+
+def write_cache_bytes(root: Path | None, name: str, data: bytes) -> None:
+    """Replace a cache file whole (a temporary file renamed over it)."""
+    if root is None:
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / name
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def remove_cache(root: Path | None, name: str) -> None:
+    if root is not None:
+        (root / name).unlink(missing_ok=True)
