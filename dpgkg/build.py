@@ -161,15 +161,20 @@ def shapes_files() -> list[Path]:
     return asset_files(SHAPES_DIR, "*.ttl")
 
 
-def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | None = None
-                ) -> HarvestResult:
-    """Read every source and convert it; problems are collected, not raised."""
+def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | None = None,
+                cache: bool | None = None) -> HarvestResult:
+    """Read every source and convert it; problems are collected, not raised.
+
+    `cache`: True takes what the organisation table leaves unsettled from the build cache
+    beside the store when the names are unchanged, False computes it and writes the cache
+    afresh, None uses none."""
     from dpgkg.harvest.alliance import harvest_alliance
     from dpgkg.harvest.countries import CountryMatcher, country_graph
     from dpgkg.harvest.licences import LicenceIndex
     from dpgkg.harvest.organisations import OrganisationTable, organisation_graph, reconcile
     from dpgkg.harvest.registry import harvest_registry
     from dpgkg.harvest.sdg import harvest_sdg
+    from dpgkg.incremental import reconcile_problems
     from dpgkg.sources.countries import read_countries
 
     result = HarvestResult()
@@ -197,7 +202,11 @@ def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | No
     result.graphs.append(licences.licence_graph(ctx))
     result.graphs.append(organisation_graph(organisations, ctx))
     # the table's own problems, and how many candidate pairs it does not settle yet
-    result.problems.extend(reconcile(organisations, names).problems)
+    if cache is None:
+        result.problems.extend(reconcile(organisations, names).problems)
+    else:
+        result.problems.extend(reconcile_problems(organisations, names, settings.store,
+                                                  use=cache))
     if matcher.unmatched:
         result.problems.extend(
             Problem(source="registry", field="locations", severity="warning",
@@ -289,7 +298,7 @@ def build(settings: Settings, progress: Progress | None = None,
 
     with step("harvest"):
         ctx = HarvestContext(iris)
-        harvested = harvest_all(settings, ctx, progress)
+        harvested = harvest_all(settings, ctx, progress, cache=not full)
     report.problems = harvested.problems
     report.records = sum(1 for g in harvested.graphs if g.key.startswith(
         ("nominees/", "excluded-nominees/")) or (g.key.startswith("archive/")

@@ -175,3 +175,31 @@ def keep_baseline(store_spec: str | None, version: str, nquads: bytes | None) ->
     write_cache_bytes(root, STAGED, nquads)
     write_cache(root, STAGED_INDEX, {"version": version,
                                      "sha256": hashlib.sha256(nquads).hexdigest()})
+
+
+ORGANISATIONS = "organisations"
+
+
+def reconcile_problems(table, names, store_spec: str | None, use: bool = True) -> list:
+    """What the organisation table leaves unsettled among the organisation names as
+    written (:func:`dpgkg.harvest.organisations.reconcile`'s problems), taken from the
+    build cache while the names (and the package, data/ with the table included) are the
+    ones it was computed for: proposing candidate pairs compares every name with every
+    other one."""
+    from dataclasses import asdict
+
+    from dpgkg.harvest.organisations import reconcile
+    from dpgkg.problems import Problem
+
+    h = hashlib.sha256(package_fingerprint().encode())
+    for name, count in sorted(names.items()):
+        h.update(f"{name}\0{count}\n".encode())
+    key = h.hexdigest()
+    root = cache_root(store_spec)
+    if use:
+        stored = read_cache(root, ORGANISATIONS)
+        if stored.get("key") == key and isinstance(stored.get("problems"), list):
+            return [Problem(**p) for p in stored["problems"]]
+    problems = list(reconcile(table, names).problems)
+    write_cache(root, ORGANISATIONS, {"key": key, "problems": [asdict(p) for p in problems]})
+    return problems

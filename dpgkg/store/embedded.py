@@ -157,8 +157,10 @@ class EmbeddedWriter(StoreWriter):
     #: Keep the staged version's named quads as N-Quads (`staged_nquads`) after `commit`,
     #: for a later build to start from (:meth:`start_from`).
     keep_staged = False
-    #: A version is written as a difference only when it is at most this share of it.
+    #: A version is written as a difference only when it is at most this share of it,
+    #: and compacted when the difference leaves it in more than MAX_FILES files.
     MAX_DELTA = 0.25
+    MAX_FILES = 48
 
     def __init__(self, path: Path):
         self.path = path
@@ -208,7 +210,10 @@ class EmbeddedWriter(StoreWriter):
         if self.delta is None:
             disk.bulk_load(self.merged_nt, format=ox.RdfFormat.N_TRIPLES)
         disk.flush()
-        disk.optimize()
+        # A difference adds a few small files to the checkpoint's: compacting them all
+        # again would cost more than the difference itself, until they pile up.
+        if self.delta is None or len(list(self.dir.glob("*.sst"))) > self.MAX_FILES:
+            disk.optimize()
         del disk  # release RocksDB's lock before readers open it
         if before_swap is not None:
             before_swap(self.version_id, self.store, self.merged_nt)
