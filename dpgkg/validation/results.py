@@ -83,25 +83,31 @@ def start_store_validation(harvested, settings: Settings, progress=None,
                          if t.predicate == RDF.type and t.object == SDGO.Goal)
     reference += goals or _goal_triples(settings)
     reg = _registry_dir(settings, None)
-    eng = Engine(settings, reg, reference=reference)
     # approvals the schema gives but the licence page does not (see schema_only_licences)
     approvals = schema_approvals(settings, reg, approved_licences(settings, reg))
-    for triple in approvals:
-        t = _triple_to_rdflib(triple)
-        eng._ref.setdefault(str(t[0]), []).append(t)
-
     jobs = [_Job(source=hg.key, triples=list(hg.triples), subject=hg.subject.value)
             for hg in harvested.graphs
             if hg.subject is not None and hg.key.startswith(
                 ("nominees/", "archive/", "excluded-nominees/"))]
     if cache is None:
-        return StoreValidation(start_many(jobs, eng, progress=progress), settings)
+        return StoreValidation(start_many(jobs, _engine(settings, reg, reference, approvals),
+                                          progress=progress), settings)
     store_cache = ValidationCache.open(settings.store, [*reference, *approvals], use=cache)
     keys, todo = store_cache.split(jobs)
     if progress is not None and len(todo) < len(jobs):
         progress(len(jobs) - len(todo))  # the records whose outcome is reused
-    return StoreValidation(start_many(todo, eng, progress=progress), settings, store_cache,
-                           jobs, keys)
+    # nothing to validate: the shapes are not even read
+    running = start_many(todo, _engine(settings, reg, reference, approvals),
+                         progress=progress) if todo else Running(list)
+    return StoreValidation(running, settings, store_cache, jobs, keys)
+
+
+def _engine(settings: Settings, reg, reference: list, approvals: list) -> Engine:
+    eng = Engine(settings, reg, reference=reference)
+    for triple in approvals:
+        t = _triple_to_rdflib(triple)
+        eng._ref.setdefault(str(t[0]), []).append(t)
+    return eng
 
 
 def _write_results(writer, outcomes: list[Outcome], settings: Settings) -> dict:
