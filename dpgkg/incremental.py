@@ -1,26 +1,31 @@
-"""Incremental builds: what a build may take from the previous one instead of redoing.
+"""Incremental builds: what a build takes from the previous one instead of redoing it.
 
-A build's most expensive step is validating every record with pySHACL. A record's
-validation depends only on its own harvested triples (the shapes target the record's
-resources, and each result is filed under the record whose resource it is about), the
-reference triples its data graph is completed with (the licence graph, the SDG goals,
-the approvals the registry's schema adds) and the code, ontology, shapes and data/ of
-this package. So the cache maps
+Three things are kept in the build cache beside the store (``<store>/cache/``, read and
+written by :mod:`dpgkg.sources.buildcache`; a remote store has none):
 
-    sha256(package fingerprint, reference triples, record key, record triples)
-        -> the record's indicator statuses and messages
+* **validation outcomes** (``validation.json``), the longest step. A record's outcome
+  depends only on its own harvested triples (the shapes target the record's resources,
+  and each result is filed under the record whose resource it is about), the reference
+  triples its data graph is completed with (the licence graph, the SDG goals, the
+  approvals the registry's schema adds) and this package's version, code, ontology,
+  shapes and data/. So the cache maps sha256 of all that to the outcome, and a build
+  validates only the records whose key is not in it: a changed or new record, or every
+  record when the shapes, ontology, data/, code, package version or reference triples
+  changed. What changes with every build or commit and no shape looks at (the record
+  graph's own prov:generatedAtTime and dpg:sourceCommit) is left out of the key.
+* **the organisation names' reconciliation** (``organisations.json``): the problems
+  the curated table leaves, computed again only when the names as written change.
+* **the quads of the version served** (``staged.nq``, with its version id and sha256):
+  the new version is written as its difference from it
+  (:meth:`dpgkg.store.embedded.EmbeddedWriter.start_from`) instead of whole.
 
-and a build validates only the records whose key is not in it: a changed record (its
-triples changed), a new one, or every record when the shapes, the ontology, data/, the
-code, the package version or the reference triples changed. Everything global is
-computed whole from the parts every build: the harvest (organisations are merged across
-records there), inference, the validation graph, the VoID counts, the catalogue and the
-dumps, so an incremental build gives exactly the graph and dumps a full build gives
-(``tests/test_incremental.py`` compares them byte for byte). ``dpgkg build --full``
-ignores the cache (and writes it afresh).
-
-The cache lives beside the store (``<store>/cache/validation.json``, read and written by
-:mod:`dpgkg.sources.buildcache`); a remote store has none.
+Everything global is still computed whole, from the parts, by every build: the
+harvest (organisations are merged across records there), inference, the validation
+graph, the VoID counts, the catalogue, the dumps and the change feed. So an incremental
+build's graph and dumps are a full build's, byte for byte, apart from the version id and
+build time (``tests/test_incremental.py``, ``bench/bench_incremental.py``).
+``dpgkg build --full`` reads nothing from the cache (and writes it afresh); a lost,
+damaged or stale cache only makes a build do everything again.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from dpgkg.validation.engine import (
     schema_approvals,
 )
 from dpgkg.validation.records import _Job
-from dpgkg.validation.status import INDICATORS, KEYS, Outcome
+from dpgkg.validation.status import INDICATORS, KEYS, InputError, Outcome
 from dpgkg.validation.terms import _triple_to_rdflib
 
 
@@ -96,10 +96,59 @@ def start_store_validation(harvested, settings: Settings, progress=None,
     keys, todo = store_cache.split(jobs)
     if progress is not None and len(todo) < len(jobs):
         progress(len(jobs) - len(todo))  # the records whose outcome is reused
-    # nothing to validate: the shapes are not even read
-    running = start_many(todo, _engine(settings, reg, reference, approvals),
-                         progress=progress) if todo else Running(list)
+    if not todo:  # nothing to validate: the shapes are not even read
+        running = Running(list)
+    elif len(todo) < FEW:
+        running = _in_background(todo, (settings, reg, reference, approvals), progress)
+    else:
+        running = start_many(todo, _engine(settings, reg, reference, approvals),
+                             progress=progress)
     return StoreValidation(running, settings, store_cache, jobs, keys)
+
+
+# Fewer records than this (the changed records of an incremental build) are validated in
+# one forked process that also reads the shapes, while the build loads and infers.
+FEW = 96
+_BACKGROUND: dict = {}
+
+
+def _in_background(todo: list[_Job], engine_args: tuple, progress=None) -> Running:
+    import multiprocessing as mp
+    import signal
+
+    _BACKGROUND.update(todo=todo, engine_args=engine_args)
+    # forked now, before the build opens its store; the default SIGTERM, as in start_many
+    pool = mp.get_context("fork").Pool(1, initializer=signal.signal,
+                                       initargs=(signal.SIGTERM, signal.SIG_DFL))
+    pending = pool.apply_async(_validate_in_background)
+
+    def cancel() -> None:
+        pool.terminate()
+        pool.join()
+        _BACKGROUND.clear()
+
+    def result() -> list[Outcome]:
+        try:
+            rows = pending.get()
+        finally:
+            cancel()
+        if progress is not None:
+            progress(len(rows))
+        return [Outcome(source=src, indicators=ind, subject=subj,
+                        error=InputError(*err) if err else None)
+                for src, ind, subj, err in rows]
+
+    return Running(result, cancel)
+
+
+def _validate_in_background() -> list[tuple]:
+    from dpgkg.validation.batch import _prepare_and_validate
+
+    eng = _engine(*_BACKGROUND["engine_args"])
+    outs = _prepare_and_validate(_BACKGROUND["todo"], eng, None, False)
+    return [(o.source, o.indicators, o.subject,
+             None if o.error is None else (o.error.source, o.error.message, o.error.line,
+                                           o.error.field)) for o in outs]
 
 
 def _engine(settings: Settings, reg, reference: list, approvals: list) -> Engine:
