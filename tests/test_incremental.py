@@ -217,3 +217,26 @@ def test_validation_keys_ignore_only_what_changes_with_every_build():
     assert cache.key(job) == cache.key(later)
     assert cache.key(job) != cache.key(other)
     assert triples_digest([name, name]) == triples_digest([name])
+
+
+def test_a_difference_never_touches_the_version_served(sources, tmp_path):
+    store = tmp_path / "store"
+    build(sources, store)
+    served = open_store(str(store))
+    before_version = served.version()
+    before = sorted(str(q) for q in served.oxigraph())
+    served.close()
+
+    change_description(sources, "good-dpg", "Edited while the old version is served.")
+    after = build(sources, store)
+    assert after["store_delta"] is not None
+    # the version replaced is still on disk (readers may hold it) with what it held
+    old = ox.Store.read_only(str(store / "versions" / before_version))
+    assert sorted(str(q) for q in old) == before
+    del old
+
+    # a cache that describes another version than the one served is not used
+    index = cache_root(str(store)) / "staged.json"
+    kept = json.loads(index.read_text())
+    index.write_text(json.dumps({**kept, "version": before_version}))
+    assert build(sources, store)["store_delta"] is None
