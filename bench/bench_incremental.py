@@ -10,8 +10,8 @@ the build time, which are per build, replaced).
 
 Each build runs `dpgkg build` in a child process (bench_build.build_once): wall time
 (process start, imports and all) and the build's own step timings. The load average is
-recorded before and after: the machine may be shared. Writes
-bench/results/incremental.json and prints a Markdown table.
+in the stamp (before) and after: the machine may be shared. Writes
+bench/results/incremental.json (with its stamp: commit, date, machine, command) and .md.
 """
 
 from __future__ import annotations
@@ -20,13 +20,10 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench_build import build_once
@@ -36,7 +33,7 @@ SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "bench" / "results"
 BUNDLE = Path("registry-history") / "publicgoods-candidates.bundle"
 DUMPS = ("dpgkg.nt.gz", "dpgkg.ttl", "dpgkg.jsonld", "dpgkg.trig", "void.json",
-         "record-hashes.json")
+         "graph-hashes.json")
 
 
 def writable_copy(src: Path, dst: Path) -> Path:
@@ -63,6 +60,17 @@ def change_record(sources: Path, n: int) -> str:
     raise SystemExit("no nominee record to change")
 
 
+def per_build_hashes_left_out(data: bytes) -> bytes:
+    """The change feed's graph hashes without those of what is per build: every graph's
+    provenance (its prov:generatedAtTime is the build time) and the build graph's content
+    (version id, time)."""
+    hashes = json.loads(data)
+    hashes["provenance"] = sorted(hashes["provenance"])
+    hashes["content"] = {g: h for g, h in hashes["content"].items()
+                         if not g.endswith("/graph/build")}
+    return json.dumps(hashes, sort_keys=True).encode()
+
+
 def served_dumps(store: Path) -> dict[str, bytes]:
     """The dumps of the version served, its version id and build time replaced."""
     from dpgkg.publish.dumps import dumps_root
@@ -78,25 +86,13 @@ def served_dumps(store: Path) -> dict[str, bytes]:
         data = (dumps_root(str(store)) / version / name).read_bytes()
         if name.endswith(".gz"):
             data = gzip.decompress(data)
+        if name == "graph-hashes.json":
+            data = per_build_hashes_left_out(data)
         data = data.replace(version.encode(), b"VERSION")
         for t in built:
             data = data.replace(t.encode(), b"BUILT")
         out[name] = data
     return out
-
-
-def machine() -> dict:
-    u = platform.uname()
-    return {"uname": f"{u.system} {u.release} {u.machine}", "node": u.node,
-            "cpu_count": os.cpu_count(), "python": platform.python_version()}
-
-
-def commit() -> str:
-    try:
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], text=True,
-                              capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def row(r: dict) -> dict:
@@ -112,10 +108,13 @@ def main() -> None:
     ap.add_argument("--sources", type=Path, default=SHARED)
     ap.add_argument("--runs", type=int, default=3, help="incremental builds, one record each")
     ap.add_argument("--no-history", action="store_true")
-    ap.add_argument("--out", type=Path, default=RESULTS / "incremental.json")
+    ap.add_argument("--results", type=Path, default=RESULTS,
+                    help="where incremental.json and .md go (a quick try: a temporary dir)")
     args = ap.parse_args()
+    import report
+    from stamp import stamp
 
-    load_before = os.getloadavg()
+    st = stamp()
     tmp = Path(tempfile.mkdtemp(prefix="dpgkg-bench-incremental-"))
     try:
         sources = writable_copy(args.sources, tmp / "sources")
@@ -127,7 +126,6 @@ def main() -> None:
         incremental = []
         for n in range(args.runs):
             key = change_record(sources, n)
-            time.sleep(0.01)
             r = row(build_once(sources, store, *flags))
             r["changed"] = key
             incremental.append(r)
@@ -140,13 +138,9 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     walls = [r["wall_s"] for r in incremental]
     result = {
-        "benchmark": "incremental build, one changed record, 1x",
-        "commit": commit(),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": machine(),
-        "load_average": {"before": [round(x, 2) for x in load_before],
-                         "after": [round(x, 2) for x in os.getloadavg()]},
-        "command": " ".join([sys.executable, *sys.argv]),
+        "stamp": st,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "sources": str(args.sources),
         "build_flags": flags,
         "targets_s": {"one_record": 3.0, "full": 15.0},
         "full": full,
@@ -155,18 +149,8 @@ def main() -> None:
         "full_from_scratch_after_changes": peer,
         "dumps_identical_to_full_build": identical,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
-    print("| build | wall s | build s (own timer) | target |")
-    print("|---|---|---|---|")
-    print(f"| full | {full['wall_s']:.2f} | {full['build_s']:.2f} | <= 15 |")
-    for r in incremental:
-        print(f"| one record ({r['changed']}) | {r['wall_s']:.2f} | {r['build_s']:.2f} "
-              "| <= 3 |")
-    print(f"| full, changed sources (peer) | {peer['wall_s']:.2f} | {peer['build_s']:.2f} "
-          "| |")
-    print(f"\ndumps identical to the full build's: {identical}")
-    print(f"load average before {load_before}, after {result['load_average']['after']}")
+    report.save("incremental", result, args.results)
+    print((args.results / "incremental.md").read_text())
 
 
 if __name__ == "__main__":
