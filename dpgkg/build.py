@@ -389,7 +389,8 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
 
         def before_swap(version: str, staged, merged_nt) -> None:
             with step("publish"):  # dumps, VoID counts, change feed of the new version
-                entry = publish_dumps(settings, version, staged, merged_nt)
+                entry = publish_dumps(settings, version, staged, merged_nt,
+                                      getattr(writer, "difference", None))
             if entry is not None:
                 report.extra["changes"] = change_counts(entry)
 

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 
 from dpgkg.cli import main
 from dpgkg.incremental import ValidationCache, cache_root, triples_digest
+from dpgkg.publish.changes import graph_hashes
 from dpgkg.publish.dumps import dumps_root
 from dpgkg.sources.buildcache import read_cache, tree_digest, write_cache
 from dpgkg.store import open_store
@@ -149,6 +150,11 @@ def test_an_incremental_build_validates_the_changed_record_and_equals_a_full_bui
     # what the full build wrote whole
     assert incremental["store_delta"]["added"] > 0 and full["store_delta"] is None
     assert served_quads(store) == served_quads(scratch)
+    # the graph hashes the change feed keeps were updated from the previous version's
+    # by the difference: they are what hashing every graph of the version gives
+    hashes = json.loads((dumps_root(str(store)) / open_store(str(store)).version()
+                         / "graph-hashes.json").read_text())
+    assert hashes == json.loads(json.dumps(graph_hashes(open_store(str(store)).oxigraph())))
 
 
 def test_a_changed_source_file_revalidates_every_record_and_full_ignores_the_cache(

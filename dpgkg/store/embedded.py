@@ -172,6 +172,8 @@ class EmbeddedWriter(StoreWriter):
         self._baseline: tuple[str, bytes] | None = None
         self.staged_nquads: bytes | None = None
         self.delta: dict | None = None
+        # (version, quads removed, quads added) when written as a difference from version
+        self.difference: tuple | None = None
 
     def start_from(self, version: str, nquads: bytes) -> None:
         """Write the new version as its difference from `version`, given the named quads
@@ -261,6 +263,7 @@ class EmbeddedWriter(StoreWriter):
         disk.extend(added)
         disk.extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in added)
         self.delta = {"from": version, "removed": len(removed), "added": len(added)}
+        self.difference = (version, removed, added)
         return disk
 
     def abort(self) -> None:
