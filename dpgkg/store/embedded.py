@@ -161,6 +161,9 @@ class EmbeddedWriter(StoreWriter):
     #: and compacted when the difference leaves it in more than MAX_FILES files.
     MAX_DELTA = 0.25
     MAX_FILES = 48
+    #: Larger versions are written whole: comparing them line by line would take several
+    #: times their N-Quads in memory (1x, 140k quads: 26 MB of N-Quads).
+    MAX_TRACKED = 3_000_000
 
     def __init__(self, path: Path):
         self.path = path
@@ -202,7 +205,8 @@ class EmbeddedWriter(StoreWriter):
             # go of the GIL for both); a CONSTRUCT is a set, Oxigraph drops repeats itself.
             merge = side.submit(lambda: ox.serialize(self.store.query(MERGE_QUERY),
                                                      format=ox.RdfFormat.N_TRIPLES))
-            if self.keep_staged or self._baseline is not None:
+            if (self.keep_staged or self._baseline is not None) and \
+                    len(self.store) <= self.MAX_TRACKED:
                 self.staged_nquads = self.store.dump(format=ox.RdfFormat.N_QUADS)
             disk = self._write_difference()
             if disk is None:
