@@ -16,6 +16,7 @@ COMMANDS = {
     "build": "python bench/bench_build.py",
     "harvest": "python bench/bench_harvest.py",
     "history": "python bench/bench_history.py --runs 3",
+    "incremental": "python bench/bench_incremental.py --runs 3",
     "load": "python tests/test_load.py",
     "pages": "python bench/bench_pages.py --sources ../shared --runs 30",
     "scale": "python bench/bench_scale.py --fresh --scales 1,10,100",
@@ -318,18 +319,55 @@ def _load_headline(result: dict) -> list[str]:
             f"run); errors {a['errors'] + b['errors']}")]
 
 
+def incremental(result: dict) -> str:
+    targets = result["targets_s"]
+    lines = [("| build | wall (s) | own timer (s) | validated / reused | store written as | "
+             "target (s) |"), "|---|---|---|---|---|---|"]
+
+    def line(label: str, r: dict, target) -> str:
+        cache = r.get("validation_cache") or {}
+        delta = r.get("store_delta")
+        written = (f"difference (-{delta['removed']} +{delta['added']} quads)" if delta
+                   else "whole")
+        return (f"| {label} | {_f(r['wall_s'])} | {_f(r['build_s'])} | "
+                f"{cache.get('validated', '–')} / {cache.get('reused', '–')} | {written} | "
+                f"{target if target is not None else '–'} |")
+
+    lines.append(line("full (`--full`, empty store)", result["full"], f"<= {targets['full']:g}"))
+    for r in result["incremental"]:
+        lines.append(line(f"one record changed ({r['changed']})", r,
+                          f"<= {targets['one_record']:g}"))
+    lines.append(line("peer: full build of the changed sources, fresh store",
+                      result["full_from_scratch_after_changes"], None))
+    same = result["dumps_identical_to_full_build"]
+    lines += ["", "Dumps of the last incremental build against the peer's, byte for byte "
+              "(version id and build time replaced): " + ", ".join(
+                  f"{k} {'identical' if v else 'DIFFERENT'}" for k, v in same.items()) + ".",
+              f"Load average after the run: {', '.join(map(str, result['load_average_after']))}."]
+    return "\n".join(lines) + "\n"
+
+
+def _incremental_headline(result: dict) -> list[str]:
+    same = all(result["dumps_identical_to_full_build"].values())
+    return [(f"one changed record, rebuild and swap: {_f(result['incremental_median_wall_s'])} s "
+            f"(median); full build {_f(result['full']['wall_s'], 1)} s; dumps "
+            f"{'identical to' if same else 'DIFFER from'} a full build's (same run)")]
+
+
 RENDER = {"build": build, "harvest": harvest, "history": history, "load": load,
-          "pages": pages, "scale": scale, "sparql": sparql, "validation": validation}
+          "pages": pages, "scale": scale, "sparql": sparql, "validation": validation,
+          "incremental": incremental}
 HEADLINE = {"build": _build_headline, "harvest": _harvest_headline,
             "history": _history_headline, "load": _load_headline, "pages": _pages_headline,
             "scale": _scale_headline, "sparql": _sparql_headline,
-            "validation": _validation_headline}
+            "validation": _validation_headline, "incremental": _incremental_headline}
 
 
 TITLES = {"build": "Full build", "harvest": "Harvesting dpgkg (JSON-LD, the catalogue)",
           "history": "The registry's history", "load": "Load: 16 clients, with and without a "
           "runaway query", "pages": "Server time of the site's pages", "scale": "dpgkg at scale",
-          "sparql": "The SPARQL endpoint and its peers", "validation": "Validation"}
+          "sparql": "The SPARQL endpoint and its peers", "validation": "Validation",
+          "incremental": "Incremental build: one changed record"}
 
 
 def markdown(name: str, result: dict) -> str:

@@ -161,15 +161,20 @@ def shapes_files() -> list[Path]:
     return asset_files(SHAPES_DIR, "*.ttl")
 
 
-def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | None = None
-                ) -> HarvestResult:
-    """Read every source and convert it; problems are collected, not raised."""
+def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | None = None,
+                cache: bool | None = None) -> HarvestResult:
+    """Read every source and convert it; problems are collected, not raised.
+
+    `cache`: True takes what the organisation table leaves unsettled from the build cache
+    beside the store when the names are unchanged, False computes it and writes the cache
+    afresh, None uses none."""
     from dpgkg.harvest.alliance import harvest_alliance
     from dpgkg.harvest.countries import CountryMatcher, country_graph
     from dpgkg.harvest.licences import LicenceIndex
     from dpgkg.harvest.organisations import OrganisationTable, organisation_graph, reconcile
     from dpgkg.harvest.registry import harvest_registry
     from dpgkg.harvest.sdg import harvest_sdg
+    from dpgkg.incremental import reconcile_problems
     from dpgkg.sources.countries import read_countries
 
     result = HarvestResult()
@@ -197,7 +202,11 @@ def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | No
     result.graphs.append(licences.licence_graph(ctx))
     result.graphs.append(organisation_graph(organisations, ctx))
     # the table's own problems, and how many candidate pairs it does not settle yet
-    result.problems.extend(reconcile(organisations, names).problems)
+    if cache is None:
+        result.problems.extend(reconcile(organisations, names).problems)
+    else:
+        result.problems.extend(reconcile_problems(organisations, names, settings.store,
+                                                  use=cache))
     if matcher.unmatched:
         result.problems.extend(
             Problem(source="registry", field="locations", severity="warning",
@@ -269,9 +278,13 @@ def load_tbox(settings: Settings) -> rdflib.Graph:
 
 
 def build(settings: Settings, progress: Progress | None = None,
-          validate: bool = True, publish: bool = True, allow_shrink: bool = False
-          ) -> BuildReport:
+          validate: bool = True, publish: bool = True, allow_shrink: bool = False,
+          full: bool = False) -> BuildReport:
     """Build the graph from the sources into a new store version and swap it in.
+
+    Records validated unchanged by an earlier build into this store keep their outcome
+    (the build cache, :mod:`dpgkg.incremental`) unless `full`; the graph and dumps are
+    the same either way.
 
     With `publish`, the dumps, VoID counts and change feed entry of the new version are
     written before it is swapped in. A version that has lost more than
@@ -285,7 +298,7 @@ def build(settings: Settings, progress: Progress | None = None,
 
     with step("harvest"):
         ctx = HarvestContext(iris)
-        harvested = harvest_all(settings, ctx, progress)
+        harvested = harvest_all(settings, ctx, progress, cache=not full)
     report.problems = harvested.problems
     report.records = sum(1 for g in harvested.graphs if g.key.startswith(
         ("nominees/", "excluded-nominees/")) or (g.key.startswith("archive/")
@@ -299,10 +312,13 @@ def build(settings: Settings, progress: Progress | None = None,
         from dpgkg.validation import start_store_validation
 
         advance = progress("records validated", report.records) if progress else None
-        validation = start_store_validation(harvested, settings, progress=advance)
+        validation = start_store_validation(harvested, settings, progress=advance,
+                                            cache=not full)
     try:
         _load_and_swap(settings, report, harvested, ctx, step, validation, publish,
-                       allow_shrink)
+                       allow_shrink, full)
+        if validation is not None:
+            validation.save()  # only once the version is served
     finally:
         if validation is not None:
             validation.cancel()
@@ -311,13 +327,24 @@ def build(settings: Settings, progress: Progress | None = None,
 
 
 def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: HarvestContext,
-                   step, validation, publish: bool, allow_shrink: bool) -> StoreWriter:
+                   step, validation, publish: bool, allow_shrink: bool, full: bool = False
+                   ) -> StoreWriter:
     """Load, infer, add the validation results, describe the build, check it against
-    the version served, publish its dumps and swap it in; returns the writer."""
+    the version served, publish its dumps and swap it in (written as its difference from
+    the version served, when the build cache holds that one and not `full`); returns
+    the writer."""
+    from dpgkg.incremental import cache_root, keep_baseline, served_baseline
+
     iris = ctx.iris
     store = open_store(settings.store, settings=settings)
     with store.writer() as writer, (publishing(settings.store, writer.version_id)
                                     if publish else contextlib.nullcontext()):
+        tracked = hasattr(writer, "start_from") and cache_root(settings.store) is not None
+        if tracked:
+            writer.keep_staged = True
+            baseline = None if full else served_baseline(settings.store)
+            if baseline is not None:
+                writer.start_from(*baseline)
         with step("load"):
             for hg in harvested.graphs:
                 writer.add_graph(hg.graph, hg.triples)
@@ -362,11 +389,15 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
 
         def before_swap(version: str, staged, merged_nt) -> None:
             with step("publish"):  # dumps, VoID counts, change feed of the new version
-                entry = publish_dumps(settings, version, staged, merged_nt)
+                entry = publish_dumps(settings, version, staged, merged_nt,
+                                      getattr(writer, "difference", None))
             if entry is not None:
                 report.extra["changes"] = change_counts(entry)
 
         with step("swap"):  # the new version written to the store, published, swapped in
             report.version = writer.commit(before_swap=before_swap if publish else None)
         report.timings["swap"] -= report.timings.get("publish", 0.0)
+        if tracked:
+            report.extra["store_delta"] = writer.delta
+            keep_baseline(settings.store, report.version, writer.staged_nquads)
     return writer

@@ -70,10 +70,13 @@ def _interrupt(signum, frame):
 @click.option("--allow-shrink", is_flag=True,
               help="Swap the new graph in even when it has lost more than DPGKG_MAX_SHRINK "
                    "of the solutions, records or triples of the graph served.")
+@click.option("--full", is_flag=True,
+              help="Validate every record again, ignoring the build cache beside the store "
+                   "(by default a record validated unchanged before keeps its outcome).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.pass_context
 def build(ctx, sources, store, history, no_validate, no_dumps, quiet, reasoner,
-          allow_shrink):
+          allow_shrink, full):
     """Harvest the sources, infer, validate and swap the new graph in."""
     from dpgkg.build import ShrinkRefused
     from dpgkg.build import build as run_build
@@ -105,7 +108,7 @@ def build(ctx, sources, store, history, no_validate, no_dumps, quiet, reasoner,
     try:
         report = run_build(settings, progress=None if quiet else progress,
                            validate=not no_validate, publish=not no_dumps,
-                           allow_shrink=allow_shrink)
+                           allow_shrink=allow_shrink, full=full)
     except ShrinkRefused as exc:  # not a crash: a verdict on the sources, exit 2
         for p in exc.report.skipped:
             click.echo(f"skipped: {p}", err=True)

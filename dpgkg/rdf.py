@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 __all__ = ["NS", "BlankNode", "Literal", "NamedNode", "Triple", "iri", "lit"]
@@ -62,10 +64,25 @@ def sparql_prefixes() -> str:
 
 
 def parse_into(path, fmt, graph: NamedNode):
-    """Parse a graph file (pyoxigraph RdfFormat) as Quads in named graph `graph`."""
+    """Parse a graph file (pyoxigraph RdfFormat) as Quads in named graph `graph`.
+
+    Blank nodes are labelled by the file's name and their order in it, not at random, so
+    the same file gives the same quads and two builds of the same sources the same dumps.
+    """
     from pyoxigraph import Quad, parse
 
-    return (Quad(q.subject, q.predicate, q.object, graph) for q in parse(path=str(path), format=fmt))
+    labels: dict = {}
+    stem = "".join(c for c in Path(path).stem if c.isalnum())
+
+    def term(t):
+        if isinstance(t, BlankNode):
+            if t not in labels:
+                labels[t] = BlankNode(f"{stem}{len(labels)}")
+            return labels[t]
+        return t
+
+    return (Quad(term(q.subject), q.predicate, term(q.object), graph)
+            for q in parse(path=str(path), format=fmt))
 
 
 def iri(value: str) -> NamedNode:

@@ -98,6 +98,62 @@ def graph_hashes(store: ox.Store) -> dict:
             "resources": resources}
 
 
+def updated_hashes(store: ox.Store, previous: dict | None, removed: list[ox.Quad],
+                   added: list[ox.Quad]) -> dict | None:
+    """The hashes of `store` (what :func:`graph_hashes` gives), from the `previous`
+    version's hashes and the quads removed from and added to it since.
+
+    A graph's hash is a sum, so a graph the difference touches gets its removed lines'
+    hashes taken off and its added lines' put on; a touched graph whose lines this cannot
+    classify alone (a blank node, a prov:Activity, a dpg:describes, new or emptied) is
+    hashed again whole from `store`. None when `previous` is of another format."""
+    if not previous or previous.get("format") != HASHES_FORMAT:
+        return None
+    content, provenance = dict(previous["content"]), dict(previous["provenance"])
+    resources = dict(previous.get("resources", {}))
+    touched: dict[str, tuple[list, list]] = {}
+    for sign, quads in ((0, removed), (1, added)):
+        for q in quads:
+            if isinstance(q.graph_name, ox.NamedNode):
+                touched.setdefault(q.graph_name.value, ([], []))[sign].append(q.triple)
+    for g, (gone, came) in sorted(touched.items()):
+        lines = [_nt_lines(gone), _nt_lines(came)]
+        whole = g not in content or any(
+            b"_:" in line or b" " + _DESCRIBES + b" " in line or _ACTIVITY in line
+            for part in lines for line in part)
+        if not whole:
+            node = ox.NamedNode(g)
+            whole = next(store.quads_for_pattern(None, RDF.type, PROV.Activity, node),
+                         None) is not None
+        if whole:
+            content.pop(g, None), provenance.pop(g, None), resources.pop(g, None)
+            all_lines = graph_lines(store, ox.NamedNode(g))
+            if all_lines:
+                content[g], provenance[g], r = hash_graph(g, all_lines)
+                if r:
+                    resources[g] = r
+            continue
+        for sign, part in ((-1, lines[0]), (1, lines[1])):
+            for line in part:
+                kind = provenance if line.split(b" ", 2)[1] in _PROVENANCE else content
+                kind[g] = _add(kind[g], line, sign)
+    return {"format": HASHES_FORMAT, "content": dict(sorted(content.items())),
+            "provenance": dict(sorted(provenance.items())),
+            "resources": dict(sorted(resources.items()))}
+
+
+def _nt_lines(triples: list) -> list[bytes]:
+    if not triples:
+        return []
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return [line for line in data.split(b"\n") if line]
+
+
+def _add(hexsum: str, line: bytes, sign: int) -> str:
+    total = int(hexsum, 16) + sign * int.from_bytes(hashlib.sha256(line).digest(), "big")
+    return f"{total % _MOD:064x}"
+
+
 def _content(doc: dict | None) -> dict[str, str]:
     # Before format 2 only record graphs were hashed, under "hashes", content only.
     doc = doc or {}

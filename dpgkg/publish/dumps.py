@@ -40,7 +40,12 @@ import pyoxigraph as ox
 
 from dpgkg.publish.catalogue.vocab import CATALOGUE_PREFIXES
 from dpgkg.publish.catalogue.void import count_void_statistics
-from dpgkg.publish.changes import change_counts, changes_document, graph_hashes
+from dpgkg.publish.changes import (
+    change_counts,
+    changes_document,
+    graph_hashes,
+    updated_hashes,
+)
 from dpgkg.publish.formats import DUMP_FORMATS
 from dpgkg.sources import feed
 from dpgkg.store import is_remote, open_store
@@ -170,21 +175,32 @@ def read_dumps(root: Path | None, version: str) -> list[DumpInfo]:
 
 
 def publish_version(store: ox.Store, root: Path, version: str, built_at: str | None = None,
-                    merged_nt: bytes | None = None) -> dict:
+                    merged_nt: bytes | None = None, difference: tuple | None = None) -> dict:
     """Dumps, graph hashes and the change feed entry of one build; returns the entry.
 
+    `difference`: (version, quads removed, quads added) when the store is that version
+    changed by those quads; the graph hashes are then the previous version's updated
+    (:func:`updated_hashes`), not computed again over every graph.
     Written into ``.<version>.partial/`` and renamed to ``<version>/`` when complete."""
     out = root / f".{version}.partial"
     shutil.rmtree(out, ignore_errors=True)
     try:
+        previous_version, previous = feed.previous_hashes(root, version)
+
+        def hashes_now() -> dict:
+            if difference is not None and difference[0] == previous_version:
+                updated = updated_hashes(store, previous, difference[1], difference[2])
+                if updated is not None:
+                    return updated
+            return graph_hashes(store)
+
         with ThreadPoolExecutor(1) as side:  # the counts and hashes beside the dumps
             stats = side.submit(count_void_statistics,
                                 lambda q: store.query(q, use_default_graph_as_union=True))
-            hashes = side.submit(graph_hashes, store)
+            hashes = side.submit(hashes_now)
             infos = write_dumps(store, out, merged_nt)
             stats, current = stats.result(), hashes.result()
         (out / VOID_STATISTICS).write_text(json.dumps(stats))
-        previous_version, previous = feed.previous_hashes(root, version)
         entry = changes_document(version, previous_version, previous, current, built_at)
         feed.write_version(out, current, entry)
         final, old = root / version, root / f".{version}.old"
@@ -285,7 +301,8 @@ def clean_unfinished(root: Path, served: str | None, own: str | None = None) -> 
 
 
 def publish_dumps(settings, version: str, committed: ox.Store | None = None,
-                  merged_nt: bytes | None = None) -> dict | None:
+                  merged_nt: bytes | None = None, difference: tuple | None = None
+                  ) -> dict | None:
     """Dumps + change feed entry of `version` (None for a remote store, which has none).
 
     `committed`, `merged_nt`: the version as the in-memory store the build staged (about
@@ -303,7 +320,7 @@ def publish_dumps(settings, version: str, committed: ox.Store | None = None,
     if rows and rows[0]["t"] is not None:
         built_at = rows[0]["t"].value
     clean_unfinished(root, served_version(settings.store), own=version)
-    return publish_version(committed, root, version, built_at, merged_nt)
+    return publish_version(committed, root, version, built_at, merged_nt, difference)
 
 
 def after_build(settings, report, committed: ox.Store | None = None,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from dpgkg.config import Settings
+from dpgkg.incremental import ValidationCache
 from dpgkg.rdf import DPG, DPGSH, RDF, SDGO
 from dpgkg.validation.batch import Running, start_many
 from dpgkg.validation.engine import (
@@ -19,7 +20,7 @@ from dpgkg.validation.engine import (
     schema_approvals,
 )
 from dpgkg.validation.records import _Job
-from dpgkg.validation.status import INDICATORS, KEYS, Outcome
+from dpgkg.validation.status import INDICATORS, KEYS, InputError, Outcome
 from dpgkg.validation.terms import _triple_to_rdflib
 
 
@@ -38,17 +39,40 @@ class StoreValidation:
 
     running: Running
     settings: Settings
+    cache: ValidationCache | None = None
+    jobs: list | None = None
+    keys: list | None = None
 
     def finish(self, writer) -> dict:
-        return _write_results(writer, self.running.result(), self.settings)
+        outcomes = self.running.result()
+        if self.cache is not None:
+            outcomes = self.cache.merge(self.jobs, self.keys, outcomes, _cached_outcome)
+        counts = _write_results(writer, outcomes, self.settings)
+        if self.cache is not None:
+            counts["cache"] = self.cache.summary()
+        return counts
+
+    def save(self) -> None:
+        """Keep the outcomes for the next build (once its version is swapped in)."""
+        if self.cache is not None:
+            self.cache.save()
 
     def cancel(self) -> None:
         self.running.cancel()
 
 
-def start_store_validation(harvested, settings: Settings, progress=None) -> StoreValidation:
+def _cached_outcome(job: _Job, indicators: dict) -> Outcome:
+    return Outcome(source=job.source, indicators=indicators, subject=job.subject)
+
+
+def start_store_validation(harvested, settings: Settings, progress=None,
+                           cache: bool | None = None) -> StoreValidation:
     """Start validating the harvested records (worker processes forked now, fed from a
-    thread), so the build can load and infer meanwhile."""
+    thread), so the build can load and infer meanwhile.
+
+    `cache`: True takes the outcome of every record validated unchanged before from the
+    build cache beside the store (:mod:`dpgkg.incremental`) and validates only the rest;
+    False validates every record and writes the cache afresh; None uses no cache."""
     reference = []
     goals = []
     for hg in harvested.graphs:
@@ -59,17 +83,80 @@ def start_store_validation(harvested, settings: Settings, progress=None) -> Stor
                          if t.predicate == RDF.type and t.object == SDGO.Goal)
     reference += goals or _goal_triples(settings)
     reg = _registry_dir(settings, None)
-    eng = Engine(settings, reg, reference=reference)
     # approvals the schema gives but the licence page does not (see schema_only_licences)
-    for triple in schema_approvals(settings, reg, approved_licences(settings, reg)):
-        t = _triple_to_rdflib(triple)
-        eng._ref.setdefault(str(t[0]), []).append(t)
-
+    approvals = schema_approvals(settings, reg, approved_licences(settings, reg))
     jobs = [_Job(source=hg.key, triples=list(hg.triples), subject=hg.subject.value)
             for hg in harvested.graphs
             if hg.subject is not None and hg.key.startswith(
                 ("nominees/", "archive/", "excluded-nominees/"))]
-    return StoreValidation(start_many(jobs, eng, progress=progress), settings)
+    if cache is None:
+        return StoreValidation(start_many(jobs, _engine(settings, reg, reference, approvals),
+                                          progress=progress), settings)
+    store_cache = ValidationCache.open(settings.store, [*reference, *approvals], use=cache)
+    keys, todo = store_cache.split(jobs)
+    if progress is not None and len(todo) < len(jobs):
+        progress(len(jobs) - len(todo))  # the records whose outcome is reused
+    if not todo:  # nothing to validate: the shapes are not even read
+        running = Running(list)
+    elif len(todo) < FEW:
+        running = _in_background(todo, (settings, reg, reference, approvals), progress)
+    else:
+        running = start_many(todo, _engine(settings, reg, reference, approvals),
+                             progress=progress)
+    return StoreValidation(running, settings, store_cache, jobs, keys)
+
+
+# Fewer records than this (the changed records of an incremental build) are validated in
+# one forked process that also reads the shapes, while the build loads and infers.
+FEW = 96
+_BACKGROUND: dict = {}
+
+
+def _in_background(todo: list[_Job], engine_args: tuple, progress=None) -> Running:
+    import multiprocessing as mp
+    import signal
+
+    _BACKGROUND.update(todo=todo, engine_args=engine_args)
+    # forked now, before the build opens its store; the default SIGTERM, as in start_many
+    pool = mp.get_context("fork").Pool(1, initializer=signal.signal,
+                                       initargs=(signal.SIGTERM, signal.SIG_DFL))
+    pending = pool.apply_async(_validate_in_background)
+
+    def cancel() -> None:
+        pool.terminate()
+        pool.join()
+        _BACKGROUND.clear()
+
+    def result() -> list[Outcome]:
+        try:
+            rows = pending.get()
+        finally:
+            cancel()
+        if progress is not None:
+            progress(len(rows))
+        return [Outcome(source=src, indicators=ind, subject=subj,
+                        error=InputError(*err) if err else None)
+                for src, ind, subj, err in rows]
+
+    return Running(result, cancel)
+
+
+def _validate_in_background() -> list[tuple]:
+    from dpgkg.validation.batch import _prepare_and_validate
+
+    eng = _engine(*_BACKGROUND["engine_args"])
+    outs = _prepare_and_validate(_BACKGROUND["todo"], eng, None, False)
+    return [(o.source, o.indicators, o.subject,
+             None if o.error is None else (o.error.source, o.error.message, o.error.line,
+                                           o.error.field)) for o in outs]
+
+
+def _engine(settings: Settings, reg, reference: list, approvals: list) -> Engine:
+    eng = Engine(settings, reg, reference=reference)
+    for triple in approvals:
+        t = _triple_to_rdflib(triple)
+        eng._ref.setdefault(str(t[0]), []).append(t)
+    return eng
 
 
 def _write_results(writer, outcomes: list[Outcome], settings: Settings) -> dict:

@@ -1,0 +1,157 @@
+"""Benchmark: one changed record rebuilt and swapped in, against a full build, at 1x.
+
+Targets (issue 15): one changed record, rebuild and swap <= 3 s at 1x; a full build
+<= 15 s at 1x, validation and dumps included. The peer is the full build itself: after
+the incremental builds, the changed sources are built from scratch (`--full`, a fresh
+store) and the two versions' dumps are compared byte for byte (with the version id and
+the build time, which are per build, replaced).
+
+    python bench/bench_incremental.py [--sources ../shared] [--runs 3] [--no-history]
+
+Each build runs `dpgkg build` in a child process (bench_build.build_once): wall time
+(process start, imports and all) and the build's own step timings. The load average is
+in the stamp (before) and after: the machine may be shared. Writes
+bench/results/incremental.json (with its stamp: commit, date, machine, command) and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_build import build_once
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+RESULTS = ROOT / "bench" / "results"
+BUNDLE = Path("registry-history") / "publicgoods-candidates.bundle"
+DUMPS = ("dpgkg.nt.gz", "dpgkg.ttl", "dpgkg.jsonld", "dpgkg.trig", "void.json",
+         "graph-hashes.json")
+
+
+def writable_copy(src: Path, dst: Path) -> Path:
+    """A copy of the sources whose registry can be edited (the history is read in place)."""
+    shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns("registry-history"))
+    for p in (dst / "registry").rglob("*"):
+        if not p.is_symlink():
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    return dst
+
+
+def change_record(sources: Path, n: int) -> str:
+    """Edit the description of the n-th nominee record (sorted by name); its key."""
+    files = sorted((sources / "registry" / "nominees").glob("*.json"))
+    for path in files[n:]:
+        try:
+            record = json.loads(path.read_text())
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("name"), str):
+            record["description"] = f"{record.get('description') or ''} (edited {n})"
+            path.write_text(json.dumps(record, indent=2))
+            return f"nominees/{path.stem}"
+    raise SystemExit("no nominee record to change")
+
+
+def per_build_hashes_left_out(data: bytes) -> bytes:
+    """The change feed's graph hashes without those of what is per build: every graph's
+    provenance (its prov:generatedAtTime is the build time) and the build graph's content
+    (version id, time)."""
+    hashes = json.loads(data)
+    hashes["provenance"] = sorted(hashes["provenance"])
+    hashes["content"] = {g: h for g, h in hashes["content"].items()
+                         if not g.endswith("/graph/build")}
+    return json.dumps(hashes, sort_keys=True).encode()
+
+
+def served_dumps(store: Path) -> dict[str, bytes]:
+    """The dumps of the version served, its version id and build time replaced."""
+    from dpgkg.publish.dumps import dumps_root
+    from dpgkg.store import open_store
+
+    s = open_store(str(store))
+    version = s.version()
+    built = {r["t"].value for r in s.select(
+        "SELECT DISTINCT ?t { ?x <http://www.w3.org/ns/prov#endedAtTime> ?t }")}
+    s.close()
+    out = {}
+    for name in DUMPS:
+        data = (dumps_root(str(store)) / version / name).read_bytes()
+        if name.endswith(".gz"):
+            data = gzip.decompress(data)
+        if name == "graph-hashes.json":
+            data = per_build_hashes_left_out(data)
+        data = data.replace(version.encode(), b"VERSION")
+        for t in built:
+            data = data.replace(t.encode(), b"BUILT")
+        out[name] = data
+    return out
+
+
+def row(r: dict) -> dict:
+    s = r["summary"]
+    return {"wall_s": round(r["wall_s"], 3), "build_s": s["seconds"]["total"],
+            "seconds": s["seconds"], "peak_rss_mb": round(r["peak_rss_mb"], 1),
+            "validation_cache": s.get("validation", {}).get("cache"),
+            "store_delta": s.get("store_delta"), "changes": s.get("changes")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sources", type=Path, default=SHARED)
+    ap.add_argument("--runs", type=int, default=3, help="incremental builds, one record each")
+    ap.add_argument("--no-history", action="store_true")
+    ap.add_argument("--results", type=Path, default=RESULTS,
+                    help="where incremental.json and .md go (a quick try: a temporary dir)")
+    args = ap.parse_args()
+    import report
+    from stamp import stamp
+
+    st = stamp()
+    tmp = Path(tempfile.mkdtemp(prefix="dpgkg-bench-incremental-"))
+    try:
+        sources = writable_copy(args.sources, tmp / "sources")
+        flags = [] if args.no_history or not (args.sources / BUNDLE).exists() else [
+            "--history", str(args.sources / BUNDLE)]
+        store = tmp / "store"
+        full = row(build_once(sources, store, "--full", *flags))
+        print(f"full build: {full['wall_s']:.2f} s", file=sys.stderr)
+        incremental = []
+        for n in range(args.runs):
+            key = change_record(sources, n)
+            r = row(build_once(sources, store, *flags))
+            r["changed"] = key
+            incremental.append(r)
+            print(f"one record changed ({key}): {r['wall_s']:.2f} s", file=sys.stderr)
+        scratch = tmp / "scratch"
+        peer = row(build_once(sources, scratch, "--full", *flags))
+        ours, theirs = served_dumps(store), served_dumps(scratch)
+        identical = {name: ours[name] == theirs[name] for name in DUMPS}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    walls = [r["wall_s"] for r in incremental]
+    result = {
+        "stamp": st,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "sources": str(args.sources),
+        "build_flags": flags,
+        "targets_s": {"one_record": 3.0, "full": 15.0},
+        "full": full,
+        "incremental": incremental,
+        "incremental_median_wall_s": round(statistics.median(walls), 3),
+        "full_from_scratch_after_changes": peer,
+        "dumps_identical_to_full_build": identical,
+    }
+    report.save("incremental", result, args.results)
+    print((args.results / "incremental.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

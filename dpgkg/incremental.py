@@ -1,0 +1,210 @@
+"""Incremental builds: what a build takes from the previous one instead of redoing it.
+
+Three things are kept in the build cache beside the store (``<store>/cache/``, read and
+written by :mod:`dpgkg.sources.buildcache`; a remote store has none):
+
+* **validation outcomes** (``validation.json``), the longest step. A record's outcome
+  depends only on its own harvested triples (the shapes target the record's resources,
+  and each result is filed under the record whose resource it is about), the reference
+  triples its data graph is completed with (the licence graph, the SDG goals, the
+  approvals the registry's schema adds) and this package's version, code, ontology,
+  shapes and data/. So the cache maps sha256 of all that to the outcome, and a build
+  validates only the records whose key is not in it: a changed or new record, or every
+  record when the shapes, ontology, data/, code, package version or reference triples
+  changed. What changes with every build or commit and no shape looks at (the record
+  graph's own prov:generatedAtTime and dpg:sourceCommit) is left out of the key.
+* **the organisation names' reconciliation** (``organisations.json``): the problems
+  the curated table leaves, computed again only when the names as written change.
+* **the quads of the version served** (``staged.nq``, with its version id and sha256):
+  the new version is written as its difference from it
+  (:meth:`dpgkg.store.embedded.EmbeddedWriter.start_from`) instead of whole.
+
+Everything global is still computed whole, from the parts, by every build: the
+harvest (organisations are merged across records there), inference, the validation
+graph, the VoID counts, the catalogue, the dumps and the change feed. So an incremental
+build's graph and dumps are a full build's, byte for byte, apart from the version id and
+build time (``tests/test_incremental.py``, ``bench/bench_incremental.py``).
+``dpgkg build --full`` reads nothing from the cache (and writes it afresh); a lost,
+damaged or stale cache only makes a build do everything again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dpgkg.sources.buildcache import (
+    cache_dir,
+    read_cache,
+    read_cache_bytes,
+    remove_cache,
+    tree_digest,
+    write_cache,
+    write_cache_bytes,
+)
+
+VALIDATION = "validation"
+# What a record graph says about itself that changes with every build (when it was
+# harvested) or every commit of the registry (which commit): no shape targets the graph
+# resource, so a record's outcome does not depend on them.
+PER_BUILD = {"http://www.w3.org/ns/prov#generatedAtTime",
+             "https://w3id.org/dpgkg/ontology#sourceCommit"}
+_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def cache_root(store_spec: str | None) -> Path | None:
+    """Where the build cache of a store lives: beside an embedded store, else nowhere."""
+    from dpgkg.store import is_remote
+
+    if not store_spec or is_remote(store_spec):
+        return None
+    return cache_dir(store_spec)
+
+
+def package_fingerprint() -> str:
+    """What every cached result depends on: the package version, its code, the ontology,
+    the shapes and data/ (hashed once per process)."""
+    import dpgkg
+    from dpgkg.config import DATA_DIR, ONTOLOGY_DIR, SHAPES_DIR
+
+    code = Path(dpgkg.__file__).resolve().parent
+    key = (str(code), str(ONTOLOGY_DIR), str(SHAPES_DIR), str(DATA_DIR))
+    if key not in _FINGERPRINTS:
+        h = hashlib.sha256(f"dpgkg {dpgkg.__version__}\n".encode())
+        h.update(tree_digest([code], (".py",)).encode())
+        h.update(tree_digest([ONTOLOGY_DIR, SHAPES_DIR, DATA_DIR]).encode())
+        _FINGERPRINTS[key] = h.hexdigest()
+    return _FINGERPRINTS[key]
+
+
+def triples_digest(triples: Iterable) -> str:
+    """sha256 of a set of pyoxigraph triples (sorted N-Triples lines, each once)."""
+    h = hashlib.sha256()
+    for line in sorted({str(t) for t in triples}):
+        h.update(line.encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@dataclass
+class ValidationCache:
+    """Cached validation outcomes of records, keyed by what they depend on."""
+
+    root: Path | None
+    context: str                       # package fingerprint + reference triples
+    use: bool = True                   # False: a full build (read nothing, write afresh)
+    entries: dict = field(default_factory=dict)
+    kept: dict = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+    @classmethod
+    def open(cls, store_spec: str | None, reference: Iterable, use: bool = True
+             ) -> ValidationCache:
+        h = hashlib.sha256(package_fingerprint().encode())
+        h.update(triples_digest(t for t in reference
+                                if t.predicate.value not in PER_BUILD).encode())
+        root = cache_root(store_spec)
+        cache = cls(root=root, context=h.hexdigest(), use=use)
+        if use:
+            stored = read_cache(root, VALIDATION)
+            if stored.get("context") == cache.context:  # else all of it is stale
+                cache.entries = stored.get("entries") or {}
+        return cache
+
+    def key(self, job) -> str:
+        h = hashlib.sha256(self.context.encode())
+        h.update(f"\n{job.source}\n{job.subject}\n".encode())
+        h.update(triples_digest(t for t in job.triples
+                                if t.predicate.value not in PER_BUILD).encode())
+        return h.hexdigest()
+
+    def split(self, jobs: list) -> tuple[list[str], list]:
+        """The jobs' keys, and the jobs whose outcome is not cached (to validate)."""
+        keys = [self.key(j) for j in jobs]
+        todo = [j for j, k in zip(jobs, keys) if k not in self.entries]
+        self.hits, self.misses = len(jobs) - len(todo), len(todo)
+        return keys, todo
+
+    def merge(self, jobs: list, keys: list[str], outcomes: list, cached) -> list:
+        """Every job's outcome, in the order of `jobs`: ``cached(job, indicators)`` for
+        the cached ones, and the new ones (which are remembered)."""
+        fresh = iter(outcomes)
+        out = []
+        for job, key in zip(jobs, keys):
+            if key in self.entries:
+                out.append(cached(job, self.entries[key]))
+            else:
+                o = next(fresh)
+                if o.error is None:
+                    self.entries[key] = o.indicators
+                out.append(o)
+            if key in self.entries:
+                self.kept[key] = self.entries[key]
+        return out
+
+    def save(self) -> None:
+        """Write what this build used (entries of records gone are dropped)."""
+        write_cache(self.root, VALIDATION, {"context": self.context, "entries": self.kept})
+
+    def summary(self) -> dict:
+        return {"validated": self.misses, "reused": self.hits}
+
+
+# The version served, as N-Quads of its named graphs: a build writes its own version as
+# the difference from it (EmbeddedWriter.start_from) instead of writing every quad.
+STAGED = "staged.nq"
+STAGED_INDEX = "staged"
+
+
+def served_baseline(store_spec: str | None) -> tuple[str, bytes] | None:
+    """(version, its named quads as N-Quads) as the build that wrote it kept them; None
+    when there are none or they are damaged (the sha256 kept beside them differs)."""
+    root = cache_root(store_spec)
+    index = read_cache(root, STAGED_INDEX)
+    data = read_cache_bytes(root, STAGED)
+    if data is None or not isinstance(index.get("version"), str) or \
+            hashlib.sha256(data).hexdigest() != index.get("sha256"):
+        return None
+    return index["version"], data
+
+
+def keep_baseline(store_spec: str | None, version: str, nquads: bytes | None) -> None:
+    """Keep the named quads of the version just swapped in for the next build."""
+    root = cache_root(store_spec)
+    if root is None or nquads is None:
+        return
+    remove_cache(root, f"{STAGED_INDEX}.json")
+    write_cache_bytes(root, STAGED, nquads)
+    write_cache(root, STAGED_INDEX, {"version": version,
+                                     "sha256": hashlib.sha256(nquads).hexdigest()})
+
+
+ORGANISATIONS = "organisations"
+
+
+def reconcile_problems(table, names, store_spec: str | None, use: bool = True) -> list:
+    """What the organisation table leaves unsettled among the organisation names as
+    written (:func:`dpgkg.harvest.organisations.reconcile`'s problems), taken from the
+    build cache while the names (and the package, data/ with the table included) are the
+    ones it was computed for: proposing candidate pairs compares every name with every
+    other one."""
+    from dataclasses import asdict
+
+    from dpgkg.harvest.organisations import reconcile
+    from dpgkg.problems import Problem
+
+    h = hashlib.sha256(package_fingerprint().encode())
+    for name, count in sorted(names.items()):
+        h.update(f"{name}\0{count}\n".encode())
+    key = h.hexdigest()
+    root = cache_root(store_spec)
+    if use:
+        stored = read_cache(root, ORGANISATIONS)
+        if stored.get("key") == key and isinstance(stored.get("problems"), list):
+            return [Problem(**p) for p in stored["problems"]]
+    problems = list(reconcile(table, names).problems)
+    write_cache(root, ORGANISATIONS, {"key": key, "problems": [asdict(p) for p in problems]})
+    return problems

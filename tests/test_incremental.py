@@ -1,0 +1,268 @@
+"""Incremental builds: a build validates only the records that changed, and its graph and
+dumps are byte for byte those of a full build of the same sources.
+
+Real builds through the CLI on a small sources tree made in a tmp dir: ../shared's SDG
+and country files beside the tiny registry of tests/fixtures/registry (8 records; a
+build takes ~2 s). The dumps of two builds can differ only in what is inherently per
+build, and the comparison replaces exactly that: the version id (the store's directory
+name, which the build graph's IRI and dct:identifier carry) and the build time (the
+records' prov:generatedAtTime and the build's prov:endedAtTime, one instant per build);
+of the change feed's graph hashes it leaves out the provenance hashes (they hash the
+build time) and the build graph's.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from dpgkg.cli import main
+from dpgkg.incremental import ValidationCache, cache_root, triples_digest
+from dpgkg.publish.changes import graph_hashes
+from dpgkg.publish.dumps import dumps_root
+from dpgkg.sources.buildcache import read_cache, tree_digest, write_cache
+from dpgkg.store import open_store
+from tests.conftest import REGISTRY_REPO
+
+DUMPS = ("dpgkg.nt.gz", "dpgkg.ttl", "dpgkg.jsonld", "dpgkg.trig", "void.json",
+         "graph-hashes.json")
+RECORDS = 8  # record graphs of the tiny registry that are validated (README of the fixture)
+
+
+@pytest.fixture
+def sources(shared, tmp_path) -> Path:
+    dst = tmp_path / "sources"
+    for name in ("sdg", "countries"):
+        shutil.copytree(shared / name, dst / name)
+    shutil.copytree(REGISTRY_REPO, dst / "registry")
+    shutil.copy(shared / "registry" / "nominee-schema.json", dst / "registry")
+    for p in dst.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return dst
+
+
+def build(sources: Path, store: Path, *flags: str) -> dict:
+    result = CliRunner().invoke(main, ["build", "-q", "--sources", str(sources),
+                                       "--store", str(store), *flags],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def per_build_hashes_left_out(data: bytes) -> bytes:
+    """The change feed's graph hashes without those of what is per build: every graph's
+    provenance (its prov:generatedAtTime is the build time) and the build graph's content
+    (version id, time)."""
+    hashes = json.loads(data)
+    hashes["provenance"] = sorted(hashes["provenance"])
+    hashes["content"] = {g: h for g, h in hashes["content"].items()
+                         if not g.endswith("/graph/build")}
+    return json.dumps(hashes, sort_keys=True).encode()
+
+
+def served_dumps(store: Path) -> dict[str, bytes]:
+    """The dumps of the version served, with its version id and build time replaced."""
+    s = open_store(str(store))
+    version = s.version()
+    times = {r["t"].value for r in s.select(
+        "SELECT DISTINCT ?t { ?x <http://www.w3.org/ns/prov#endedAtTime> ?t }")}
+    s.close()
+    assert len(times) == 1
+    built = times.pop()
+    out = {}
+    for name in DUMPS:
+        data = (dumps_root(str(store)) / version / name).read_bytes()
+        if name.endswith(".gz"):
+            data = gzip.decompress(data)
+        if name == "graph-hashes.json":
+            data = per_build_hashes_left_out(data)
+        out[name] = data.replace(version.encode(), b"VERSION").replace(built.encode(),
+                                                                        b"BUILT")
+    return out
+
+
+def served_quads(store: Path) -> list[str]:
+    """Every quad of the version served on disk (named graphs and their merge, the
+    default graph), sorted, with its version id and build time replaced, and the labels
+    of the merge's blank nodes too: loading the merge labels them afresh in every build."""
+    s = open_store(str(store))
+    version = s.version()
+    built = s.select("SELECT ?t { ?x <http://www.w3.org/ns/prov#endedAtTime> ?t }")[0]["t"]
+    lines = []
+    for q in s.oxigraph():
+        if isinstance(q.graph_name, ox.DefaultGraph):
+            line = " ".join("_:merged" if isinstance(t, ox.BlankNode) else str(t)
+                            for t in (q.subject, q.predicate, q.object))
+        else:
+            line = str(q)
+        lines.append(line.replace(version, "VERSION").replace(built.value, "BUILT"))
+    s.close()
+    return sorted(lines)
+
+
+def content_changes(summary: dict) -> dict:
+    """The change feed's counts of graphs whose content changed (not only provenance)."""
+    return {k: summary["changes"][k] for k in ("added", "changed", "removed")}
+
+
+def change_description(sources: Path, record: str, text: str) -> None:
+    path = sources / "registry" / "nominees" / f"{record}.json"
+    obj = json.loads(path.read_text())
+    obj["description"] = text
+    path.write_text(json.dumps(obj, indent=2))
+
+
+def test_an_incremental_build_validates_the_changed_record_and_equals_a_full_build(
+        sources, tmp_path):
+    store = tmp_path / "store"
+    first = build(sources, store)
+    assert first["validation"]["cache"] == {"validated": RECORDS, "reused": 0}
+
+    unchanged = build(sources, store)
+    assert unchanged["validation"]["cache"] == {"validated": 0, "reused": RECORDS}
+    assert content_changes(unchanged) == {"added": 0, "changed": 0, "removed": 0}
+
+    change_description(sources, "other-dpg", "A nominee whose description was edited.")
+    incremental = build(sources, store)
+    assert incremental["validation"]["cache"] == {"validated": 1, "reused": RECORDS - 1}
+    assert content_changes(incremental) == {"added": 0, "changed": 1, "removed": 0}
+    feed = json.loads((dumps_root(str(store)) / open_store(str(store)).version()
+                       / "changes.json").read_text())
+    assert [c["graph"].rsplit("/", 2)[-2:] for c in feed["changed"]
+            if c.get("changed") != "provenance"] == [["nominees", "other-dpg"]]
+
+    scratch = tmp_path / "scratch"
+    full = build(sources, scratch, "--full")
+    assert full["validation"]["cache"] == {"validated": RECORDS, "reused": 0}
+    for key in ("records", "graphs", "triples", "inferred"):
+        assert incremental[key] == full[key], key
+    assert incremental["validation"]["by_indicator"] == full["validation"]["by_indicator"]
+    ours, theirs = served_dumps(store), served_dumps(scratch)
+    for name in DUMPS:
+        assert ours[name] == theirs[name], f"{name} differs from the full build's"
+    # the version served was written as its difference from the one before, and holds
+    # what the full build wrote whole
+    assert incremental["store_delta"]["added"] > 0 and full["store_delta"] is None
+    assert served_quads(store) == served_quads(scratch)
+    # the graph hashes the change feed keeps were updated from the previous version's
+    # by the difference: they are what hashing every graph of the version gives
+    hashes = json.loads((dumps_root(str(store)) / open_store(str(store)).version()
+                         / "graph-hashes.json").read_text())
+    assert hashes == json.loads(json.dumps(graph_hashes(open_store(str(store)).oxigraph())))
+
+
+def test_a_changed_source_file_revalidates_every_record_and_full_ignores_the_cache(
+        sources, tmp_path):
+    store = tmp_path / "store"
+    before = build(sources, store)
+    # The approved-licence list and the licences the nominee schema accepts are part of
+    # the records' validation (indicator 2): with MIT taken off both, other-dpg (licensed
+    # "mit") and every other MIT-licensed record fail it.
+    page = sources / "registry" / "help-center" / "licenses.md"
+    page.write_text(page.read_text().replace("MIT|MIT License\n", ""))
+    schema_path = sources / "registry" / "nominee-schema.json"
+    schema = json.loads(schema_path.read_text())
+    spdx = schema["properties"]["license"]["items"]["properties"]["spdx"]
+    spdx["enum"] = [x for x in spdx["enum"] if x != "MIT"]
+    schema_path.write_text(json.dumps(schema))
+    again = build(sources, store)
+    assert again["validation"]["cache"]["validated"] == RECORDS
+    fails = [b["validation"]["by_indicator"]["2"].get("fail", 0) for b in (before, again)]
+    assert fails[1] > fails[0]
+
+    forced = build(sources, store, "--full")
+    assert forced["validation"]["cache"] == {"validated": RECORDS, "reused": 0}
+    again = build(sources, store)
+    assert again["validation"]["cache"]["reused"] == RECORDS
+    assert again["store_delta"] is not None
+
+
+def test_a_damaged_or_stale_cache_only_costs_time(sources, tmp_path):
+    store = tmp_path / "store"
+    build(sources, store)
+    cache = cache_root(str(store)) / "validation.json"
+    saved = json.loads(cache.read_text())
+    assert len(saved["entries"]) == RECORDS
+
+    cache.write_text("{not json")
+    staged = cache_root(str(store)) / "staged.nq"
+    staged.write_bytes(staged.read_bytes()[:-100])
+    damaged = build(sources, store)
+    assert damaged["validation"]["cache"]["validated"] == RECORDS
+    assert damaged["store_delta"] is None  # written whole
+
+    stale = json.loads(cache.read_text())
+    stale["context"] = "0" * 64  # as if the shapes, code or package version had changed
+    cache.write_text(json.dumps(stale))
+    assert build(sources, store)["validation"]["cache"]["validated"] == RECORDS
+    again = build(sources, store)
+    assert again["validation"]["cache"]["reused"] == RECORDS
+    assert again["store_delta"] is not None
+
+
+def test_cache_files_and_digests(tmp_path):
+    root = tmp_path / "cache"
+    assert read_cache(root, "x") == {}
+    write_cache(root, "x", {"a": 1})
+    assert read_cache(root, "x") == {"a": 1}
+    assert [p.name for p in root.iterdir()] == ["x.json"]  # no temporary file left
+    assert cache_root("http://example.org/sparql") is None
+
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "a.ttl").write_text("one")
+    before = tree_digest([tree])
+    assert tree_digest([tree]) == before
+    (tree / "sub" / "a.ttl").write_text("two")
+    assert tree_digest([tree]) != before
+
+
+def test_validation_keys_ignore_only_what_changes_with_every_build():
+    import pyoxigraph as ox
+
+    from dpgkg.validation.records import _Job
+
+    s, g = ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/g")
+    name = ox.Triple(s, ox.NamedNode("https://schema.org/name"), ox.Literal("A"))
+
+    def at(time: str) -> ox.Triple:
+        return ox.Triple(g, ox.NamedNode("http://www.w3.org/ns/prov#generatedAtTime"),
+                         ox.Literal(time))
+
+    cache = ValidationCache(root=None, context="c")
+    job = _Job(source="nominees/a", triples=[name, at("2024-01-01")], subject=s.value)
+    later = _Job(source="nominees/a", triples=[at("2025-01-01"), name], subject=s.value)
+    other = _Job(source="nominees/a", triples=[ox.Triple(s, name.predicate, ox.Literal("B"))],
+                 subject=s.value)
+    assert cache.key(job) == cache.key(later)
+    assert cache.key(job) != cache.key(other)
+    assert triples_digest([name, name]) == triples_digest([name])
+
+
+def test_a_difference_never_touches_the_version_served(sources, tmp_path):
+    store = tmp_path / "store"
+    build(sources, store)
+    served = open_store(str(store))
+    before_version = served.version()
+    before = sorted(str(q) for q in served.oxigraph())
+    served.close()
+
+    change_description(sources, "good-dpg", "Edited while the old version is served.")
+    after = build(sources, store)
+    assert after["store_delta"] is not None
+    # the version replaced is still on disk (readers may hold it) with what it held
+    old = ox.Store.read_only(str(store / "versions" / before_version))
+    assert sorted(str(q) for q in old) == before
+    del old
+
+    # a cache that describes another version than the one served is not used
+    index = cache_root(str(store)) / "staged.json"
+    kept = json.loads(index.read_text())
+    index.write_text(json.dumps({**kept, "version": before_version}))
+    assert build(sources, store)["store_delta"] is None
