@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 BLUEPRINTS = ("dpgkg.web.sparql", "dpgkg.web.resources", "dpgkg.web.catalogue",
               "dpgkg.web.changes",
               "dpgkg.web.site", "dpgkg.web.pages", "dpgkg.web.validate")
+# Modules whose views join another module's blueprint (the browse and search views, on the
+# site's): imported before the blueprints are registered.
+VIEWS = ("dpgkg.web.lists",)
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         lambda: request.remote_addr if has_request_context() else None)
 
     errors.init_app(app)
+    for name in VIEWS:
+        importlib.import_module(name)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
 

@@ -314,7 +314,3 @@ def _globals() -> dict:
 def truncate_words(text: str, n: int = 40) -> str:
     words = (text or "").split()
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
-
-
-# The browse and search views live in their own module, on this blueprint.
-from dpgkg.web import lists  # noqa: F401
