@@ -17,7 +17,6 @@ bench/results/incremental.json (with its stamp: commit, date, machine, command) 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import shutil
@@ -27,15 +26,12 @@ import tempfile
 from pathlib import Path
 
 from bench_build import build_once
+from comparable import DUMPS, served_dumps
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "bench" / "results"
 BUNDLE = Path("registry-history") / "publicgoods-candidates.bundle"
-DUMPS = ("dpgkg.nt.gz", "dpgkg.ttl", "dpgkg.jsonld", "dpgkg.trig", "void.json",
-         "graph-hashes.json")
-
-
 def writable_copy(src: Path, dst: Path) -> Path:
     """A copy of the sources whose registry can be edited (the history is read in place)."""
     shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns("registry-history"))
@@ -58,41 +54,6 @@ def change_record(sources: Path, n: int) -> str:
             path.write_text(json.dumps(record, indent=2))
             return f"nominees/{path.stem}"
     raise SystemExit("no nominee record to change")
-
-
-def per_build_hashes_left_out(data: bytes) -> bytes:
-    """The change feed's graph hashes without those of what is per build: every graph's
-    provenance (its prov:generatedAtTime is the build time) and the build graph's content
-    (version id, time)."""
-    hashes = json.loads(data)
-    hashes["provenance"] = sorted(hashes["provenance"])
-    hashes["content"] = {g: h for g, h in hashes["content"].items()
-                         if not g.endswith("/graph/build")}
-    return json.dumps(hashes, sort_keys=True).encode()
-
-
-def served_dumps(store: Path) -> dict[str, bytes]:
-    """The dumps of the version served, its version id and build time replaced."""
-    from dpgkg.publish.dumps import dumps_root
-    from dpgkg.store import open_store
-
-    s = open_store(str(store))
-    version = s.version()
-    built = {r["t"].value for r in s.select(
-        "SELECT DISTINCT ?t { ?x <http://www.w3.org/ns/prov#endedAtTime> ?t }")}
-    s.close()
-    out = {}
-    for name in DUMPS:
-        data = (dumps_root(str(store)) / version / name).read_bytes()
-        if name.endswith(".gz"):
-            data = gzip.decompress(data)
-        if name == "graph-hashes.json":
-            data = per_build_hashes_left_out(data)
-        data = data.replace(version.encode(), b"VERSION")
-        for t in built:
-            data = data.replace(t.encode(), b"BUILT")
-        out[name] = data
-    return out
 
 
 def row(r: dict) -> dict:

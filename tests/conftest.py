@@ -50,6 +50,21 @@ def shared() -> Path:
     return SHARED
 
 
+@pytest.fixture
+def small_sources(shared, tmp_path) -> Path:
+    """A writable sources directory: ../shared's SDG and country files, the tiny registry
+    of tests/fixtures/registry (its README says what it holds) with the registry's nominee
+    schema (the licences it accepts are part of the build)."""
+    dst = tmp_path / "sources"
+    for name in ("sdg", "countries"):
+        shutil.copytree(shared / name, dst / name)
+    shutil.copytree(REGISTRY_REPO, dst / "registry")
+    shutil.copy(shared / "registry" / "nominee-schema.json", dst / "registry")
+    for p in dst.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return dst
+
+
 def load_fixture_store(path: Path, trig: Path = FIXTURES / "mini.trig") -> Settings:
     """A real on-disk store holding a hand-written TriG file, swapped in like a build."""
     store = open_store(str(path))

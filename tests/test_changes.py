@@ -5,7 +5,6 @@ builds and ends with exactly the second build's dump."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,7 +19,7 @@ from dpgkg.publish.changes import compute_changes, graph_hashes
 from dpgkg.publish.dumps import after_build, dumps_root
 from dpgkg.sources.feed import HASHES, read_entry, read_summaries
 from dpgkg.store import open_store
-from tests.conftest import FIXTURES, REGISTRY_REPO, load_fixture_store
+from tests.conftest import FIXTURES, load_fixture_store
 from tests.test_catalogue import make_catalogue_app
 from tests.webserver import live_server
 
@@ -327,15 +326,8 @@ def test_the_whole_history_is_kept(tmp_path):
 # The round trip between two real builds, over HTTP ---------------------------------------
 
 @pytest.fixture
-def sources(shared, tmp_path) -> Path:
-    """A small sources directory: ../shared's SDG and country files and the tiny registry
-    of tests/fixtures/registry (documented in its README)."""
-    dst = tmp_path / "sources"
-    for name in ("sdg", "countries"):
-        shutil.copytree(shared / name, dst / name)
-    shutil.copytree(REGISTRY_REPO, dst / "registry")
-    shutil.copy(shared / "registry" / "nominee-schema.json", dst / "registry")
-    return dst
+def sources(small_sources) -> Path:
+    return small_sources
 
 
 def canonical(quads) -> set[ox.Quad]:

@@ -43,17 +43,8 @@ TRIPLES = "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
 
 
 @pytest.fixture
-def sources(shared, tmp_path) -> Path:
-    """A writable sources directory: ../shared's SDG and country files, the tiny registry
-    with the registry's nominee schema (the licences it accepts are part of the build)."""
-    dst = tmp_path / "sources"
-    for name in ("sdg", "countries"):
-        shutil.copytree(shared / name, dst / name)
-    shutil.copytree(REGISTRY_REPO, dst / "registry")
-    shutil.copy(shared / "registry" / "nominee-schema.json", dst / "registry")
-    for p in dst.rglob("*"):
-        p.chmod(0o755 if p.is_dir() else 0o644)
-    return dst
+def sources(small_sources) -> Path:
+    return small_sources
 
 
 def run(*args, env: dict | None = None):

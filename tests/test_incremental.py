@@ -13,9 +13,8 @@ build time) and the build graph's.
 
 from __future__ import annotations
 
-import gzip
 import json
-import shutil
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -28,23 +27,16 @@ from dpgkg.publish.changes import graph_hashes
 from dpgkg.publish.dumps import dumps_root
 from dpgkg.sources.buildcache import read_cache, tree_digest, write_cache
 from dpgkg.store import open_store
-from tests.conftest import REGISTRY_REPO
 
-DUMPS = ("dpgkg.nt.gz", "dpgkg.ttl", "dpgkg.jsonld", "dpgkg.trig", "void.json",
-         "graph-hashes.json")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from comparable import DUMPS, served_dumps  # bench/comparable.py
+
 RECORDS = 8  # record graphs of the tiny registry that are validated (README of the fixture)
 
 
 @pytest.fixture
-def sources(shared, tmp_path) -> Path:
-    dst = tmp_path / "sources"
-    for name in ("sdg", "countries"):
-        shutil.copytree(shared / name, dst / name)
-    shutil.copytree(REGISTRY_REPO, dst / "registry")
-    shutil.copy(shared / "registry" / "nominee-schema.json", dst / "registry")
-    for p in dst.rglob("*"):
-        p.chmod(0o755 if p.is_dir() else 0o644)
-    return dst
+def sources(small_sources) -> Path:
+    return small_sources
 
 
 def build(sources: Path, store: Path, *flags: str) -> dict:
@@ -53,38 +45,6 @@ def build(sources: Path, store: Path, *flags: str) -> dict:
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def per_build_hashes_left_out(data: bytes) -> bytes:
-    """The change feed's graph hashes without those of what is per build: every graph's
-    provenance (its prov:generatedAtTime is the build time) and the build graph's content
-    (version id, time)."""
-    hashes = json.loads(data)
-    hashes["provenance"] = sorted(hashes["provenance"])
-    hashes["content"] = {g: h for g, h in hashes["content"].items()
-                         if not g.endswith("/graph/build")}
-    return json.dumps(hashes, sort_keys=True).encode()
-
-
-def served_dumps(store: Path) -> dict[str, bytes]:
-    """The dumps of the version served, with its version id and build time replaced."""
-    s = open_store(str(store))
-    version = s.version()
-    times = {r["t"].value for r in s.select(
-        "SELECT DISTINCT ?t { ?x <http://www.w3.org/ns/prov#endedAtTime> ?t }")}
-    s.close()
-    assert len(times) == 1
-    built = times.pop()
-    out = {}
-    for name in DUMPS:
-        data = (dumps_root(str(store)) / version / name).read_bytes()
-        if name.endswith(".gz"):
-            data = gzip.decompress(data)
-        if name == "graph-hashes.json":
-            data = per_build_hashes_left_out(data)
-        out[name] = data.replace(version.encode(), b"VERSION").replace(built.encode(),
-                                                                        b"BUILT")
-    return out
 
 
 def served_quads(store: Path) -> list[str]:
