@@ -3,8 +3,8 @@ Standard at a glance (the build's validation results with the record's answers),
 history and its countries.
 
 Framework-free: `solution_view(store, description, ...)` returns plain dicts and lists;
-the web layer renders them. A handful of small queries per call, plus tables that only
-change with a build (countries, licence approvals, indicator names), kept per store
+the web layer renders them. One query per call beside the description (`_FACTS`), plus
+tables that only change with a build (countries, licence approvals, indicator names), kept per store
 version.
 """
 
@@ -108,14 +108,35 @@ def _literal_values(values: list) -> list[dict]:
     return out
 
 
-def _validation(store, iri: str) -> dict[str, dict]:
-    rows = store.select(
-        sparql_prefixes()
-        + f"""
-        SELECT ?r ?i ?status ?file ?msg WHERE {{
-          ?r dpg:validatedRecord <{_safe_iri(iri)}> ; dpg:indicator ?i ; dpg:status ?status .
-          OPTIONAL {{ ?r dpg:sourceFile ?file }} OPTIONAL {{ ?r dpg:message ?msg }} }}"""
-    )
+# What the page shows beyond the description, in one query (each query is a round trip
+# to a query process): the validation results, the record files, the history.
+_FACTS = """
+SELECT * WHERE {{
+  {{ BIND("validation" AS ?part)
+     ?r dpg:validatedRecord <{iri}> ; dpg:indicator ?i ; dpg:status ?status .
+     OPTIONAL {{ ?r dpg:sourceFile ?file }} OPTIONAL {{ ?r dpg:message ?msg }} }}
+  UNION
+  {{ BIND("record" AS ?part)
+     ?g dpg:describes <{iri}> ; dpg:sourcePath ?path . OPTIONAL {{ ?g dpg:sourceCommit ?commit }} }}
+  UNION
+  {{ BIND("history" AS ?part)
+     <{iri}> dpg:change ?e . ?e a ?type ; dct:date ?date .
+     FILTER(?type IN (dpg:StageChange, dpg:LicenceChange, dpg:SDGChange, dpg:TypeChange))
+     OPTIONAL {{ ?e dpg:commit ?ecommit }} OPTIONAL {{ ?e dpg:fromStage ?from }}
+     OPTIONAL {{ ?e dpg:toStage ?to }} OPTIONAL {{ ?e dpg:stageAsWritten ?written }}
+     OPTIONAL {{ ?e dpg:added ?added }} OPTIONAL {{ ?e dpg:removed ?removed }} }}
+}}"""
+
+
+def _facts(store, iri: str) -> dict[str, list[dict]]:
+    """The rows of `_FACTS` for `iri`, by part (validation, record, history)."""
+    parts: dict[str, list[dict]] = {"validation": [], "record": [], "history": []}
+    for r in store.select(sparql_prefixes() + _FACTS.format(iri=_safe_iri(iri))):
+        parts[r.pop("part").value].append(r)
+    return parts
+
+
+def _validation(rows: list[dict]) -> dict[str, dict]:
     by_file: dict[str, dict[str, dict]] = defaultdict(dict)
     for r in rows:
         key = r["i"].value.rsplit("#Indicator", 1)[-1]
@@ -139,20 +160,9 @@ def _validation(store, iri: str) -> dict[str, dict]:
     return by_file[best]
 
 
-def _history(store, d: Description) -> dict | None:
+def _history(rows: list[dict], d: Description) -> dict | None:
     s = d.iri
     issued, modified = d.first(s, DCT.issued), d.first(s, DCT.modified)
-    rows = store.select(
-        sparql_prefixes()
-        + f"""
-        SELECT ?e ?type ?date ?commit ?from ?to ?written ?added ?removed WHERE {{
-          <{_safe_iri(s)}> dpg:change ?e . ?e a ?type ; dct:date ?date .
-          FILTER(?type IN (dpg:StageChange, dpg:LicenceChange, dpg:SDGChange, dpg:TypeChange))
-          OPTIONAL {{ ?e dpg:commit ?commit }} OPTIONAL {{ ?e dpg:fromStage ?from }}
-          OPTIONAL {{ ?e dpg:toStage ?to }} OPTIONAL {{ ?e dpg:stageAsWritten ?written }}
-          OPTIONAL {{ ?e dpg:added ?added }} OPTIONAL {{ ?e dpg:removed ?removed }}
-        }}"""
-    )
     events: dict[str, dict] = {}
     for r in rows:
         e = events.setdefault(
@@ -161,7 +171,7 @@ def _history(store, d: Description) -> dict | None:
                 "iri": r["e"].value,
                 "kind": r["type"].value.rsplit("#", 1)[-1],
                 "date": r["date"].value,
-                "commit": r["commit"].value if "commit" in r else None,
+                "commit": r["ecommit"].value if "ecommit" in r else None,
                 "from": None,
                 "to": None,
                 "written": None,
@@ -186,13 +196,7 @@ def _history(store, d: Description) -> dict | None:
     }
 
 
-def _record_source(store, iri: str) -> dict | None:
-    rows = store.select(
-        sparql_prefixes()
-        + f"""
-        SELECT ?g ?path ?commit WHERE {{ ?g dpg:describes <{_safe_iri(iri)}> ;
-          dpg:sourcePath ?path . OPTIONAL {{ ?g dpg:sourceCommit ?commit }} }}"""
-    )
+def _record_source(rows: list[dict]) -> dict | None:
     if not rows:
         return None
     best = min(
@@ -275,7 +279,8 @@ def solution_view(store, d: Description) -> dict:
         if orgs:
             roles[role] = orgs
 
-    checklist = _checklist(store, d, label)
+    facts = _facts(store, s)
+    checklist = _checklist(store, d, label, facts["validation"])
     countries = _country_lists(store, d)
     return {
         "name": d.label(s) or s,
@@ -300,17 +305,17 @@ def solution_view(store, d: Description) -> dict:
             ({"iri": x.value, "label": label(x.value)} for x in d.values(s, DPG.sector)),
             key=lambda x: x["label"],
         ),
-        "record": _record_source(store, s),
+        "record": _record_source(facts["record"]),
         "checklist": checklist,
-        "history": _history(store, d),
+        "history": _history(facts["history"], d),
         "countries": countries,
     }
 
 
-def _checklist(store, d: Description, label) -> dict:
+def _checklist(store, d: Description, label, validation: list[dict]) -> dict:
     """The 12 indicators with status, messages and the record's answers behind each."""
     s = d.iri
-    results = _validation(store, s)
+    results = _validation(validation)
     indicators = per_version(store, "indicators", _indicators)
     answers: dict[str, list[dict]] = {}
     for part in d.values(s, DPG.indicatorAnswer):

@@ -12,6 +12,7 @@ import json
 from flask import Blueprint, Response, request, url_for
 
 from dpgkg.publish import resources as R
+from dpgkg.publish.cache import per_version
 from dpgkg.publish.jsonld import published_context
 from dpgkg.web import common
 from dpgkg.web.conditional import Validators
@@ -108,12 +109,12 @@ def _describedby(resp: Response, iri: str) -> None:
     """A DPG names its DCAT record and (software) its CodeMeta: rel="describedby"."""
     from dpgkg.publish import catalogue as cat
 
-    store = common.store()
-    if not cat.is_dpg(store, iri):
+    software = per_version(common.store(), "dpg-kinds", cat.dpg_kinds).get(iri)
+    if software is None:
         return
     site = cat.Site(common.settings().base_iri, common.public_root())
     links = [f'<{site.record(iri)}>; rel="describedby"; type="text/turtle"']
-    if store.ask(f"ASK {{ <{iri}> a <http://schema.org/SoftwareSourceCode> }}"):
+    if software:
         links.append(f'<{site.page(iri)}/codemeta.json>; rel="describedby"; '
                      'type="application/ld+json"; profile="https://w3id.org/codemeta/3.0"')
     resp.headers["Link"] = ", ".join([resp.headers.get("Link", ""), *links]).lstrip(", ")

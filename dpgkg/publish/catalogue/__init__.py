@@ -25,7 +25,7 @@ from dpgkg.publish.catalogue.dcat import (
 )
 from dpgkg.publish.catalogue.hydra import PageInfo, catalogue_page, hydra_triples, page_url
 from dpgkg.publish.catalogue.licences import CKAN_LICENCES, licence_types, primary_licence
-from dpgkg.publish.catalogue.record import dpg_record, is_dpg
+from dpgkg.publish.catalogue.record import dpg_kinds, dpg_record, is_dpg
 from dpgkg.publish.catalogue.sitemap import MAX_SITEMAP_URLS, sitemap_entries
 from dpgkg.publish.catalogue.vocab import (
     CATALOGUE_LICENCE,
@@ -59,6 +59,7 @@ __all__ = [
     "distribution_triples",
     "dpg_count",
     "dpg_iris",
+    "dpg_kinds",
     "dpg_record",
     "graph_dataset_triples",
     "hydra_triples",

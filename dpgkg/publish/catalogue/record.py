@@ -19,6 +19,15 @@ def is_dpg(store: Store, iri: str) -> bool:
     return store.ask(f"ASK {{ <{iri}> a <{DPG.DigitalPublicGood.value}> }}")
 
 
+def dpg_kinds(store: Store) -> dict[str, bool]:
+    """Every DPG's IRI -> whether it is software (it has CodeMeta): what a resource's
+    `Link: rel="describedby"` names, read in one query (the web layer keeps it per store
+    version instead of asking two questions per page)."""
+    rows = store.select(f"""SELECT ?s ?software WHERE {{ ?s a <{DPG.DigitalPublicGood.value}>
+        BIND(EXISTS {{ ?s a <http://schema.org/SoftwareSourceCode> }} AS ?software) }}""")
+    return {r["s"].value: r["software"].value == "true" for r in rows}
+
+
 def dpg_record(
     store: Store, *, base_iri: str, iri: str, root: str | None = None
 ) -> list[ox.Triple] | None:
