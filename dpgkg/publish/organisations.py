@@ -134,18 +134,46 @@ def filter_rows(
     return out
 
 
+# An organisation's page beyond its description, in one query (each query is a round trip
+# to a query process): its solutions by role, its memberships, its members, its relatives.
+_MEMBERSHIP = """{{ SELECT ?m (SAMPLE(?other) AS ?o) (SAMPLE(?name) AS ?n) (SAMPLE(?joined) AS ?j)
+         (SAMPLE(?left) AS ?l) (SAMPLE(?current) AS ?c) (SAMPLE(?basis) AS ?b)
+         (SAMPLE(?note) AS ?note_) WHERE {{
+    ?m a org:Membership ; {pattern} .
+    OPTIONAL {{ ?other schema:name ?name }}
+    OPTIONAL {{ ?m dpg:joined ?joined }} OPTIONAL {{ ?m dpg:left ?left }}
+    OPTIONAL {{ ?m dpg:isCurrent ?current }} OPTIONAL {{ ?m dpg:joinedBasis ?basis }}
+    OPTIONAL {{ ?m rdfs:comment ?note }} }} GROUP BY ?m }}"""
+_ORGANISATION = """
+SELECT * WHERE {{
+  {{ {{ SELECT ?s ?role (SAMPLE(?sn) AS ?name) (SAMPLE(?st) AS ?stage) WHERE {{
+       VALUES ?role {{ {roles} }} ?s a dpg:Solution ; ?role <{s}> ; schema:name ?sn .
+       OPTIONAL {{ ?s dpg:stage ?st }} }} GROUP BY ?s ?role }}
+     BIND("solution" AS ?part) }}
+  UNION {{ {memberships} BIND("membership" AS ?part) }}
+  UNION {{ {members} BIND("member" AS ?part) }}
+  UNION {{ {{ SELECT ?rel ?o (SAMPLE(?on) AS ?name) WHERE {{
+       {{ <{s}> org:subOrganizationOf ?o BIND("parent" AS ?rel) }}
+       UNION {{ ?o org:subOrganizationOf <{s}> BIND("unit" AS ?rel) }}
+       UNION {{ <{s}> dpg:predecessor ?o BIND("predecessor" AS ?rel) }}
+       UNION {{ <{s}> dpg:successor ?o BIND("successor" AS ?rel) }}
+       OPTIONAL {{ ?o schema:name ?on }} }} GROUP BY ?rel ?o }}
+     BIND("related" AS ?part) }}
+}}"""
+
+
 def organisation_view(store, iri: str) -> dict:
     """An organisation's solutions (each once, with its roles), memberships and units."""
     s = _safe_iri(iri)
-    values = " ".join(f"<{p.value}>" for p in ROLE_PROPERTIES.values())
+    roles = " ".join(f"<{p.value}>" for p in ROLE_PROPERTIES.values())
+    parts: dict[str, list[dict]] = defaultdict(list)
+    for r in store.select(sparql_prefixes() + _ORGANISATION.format(
+            s=s, roles=roles,
+            memberships=_MEMBERSHIP.format(pattern=f"org:member <{s}> ; org:organization ?other"),
+            members=_MEMBERSHIP.format(pattern=f"org:organization <{s}> ; org:member ?other"))):
+        parts[r.pop("part").value].append(r)
     solutions: dict[str, dict] = {}
-    for r in store.select(
-        sparql_prefixes()
-        + f"""
-        SELECT ?s ?role (SAMPLE(?n) AS ?name) (SAMPLE(?st) AS ?stage) WHERE {{
-          VALUES ?role {{ {values} }} ?s a dpg:Solution ; ?role <{s}> ; schema:name ?n .
-          OPTIONAL {{ ?s dpg:stage ?st }} }} GROUP BY ?s ?role"""
-    ):
+    for r in parts["solution"]:
         e = solutions.setdefault(
             r["s"].value,
             {
@@ -158,19 +186,8 @@ def organisation_view(store, iri: str) -> dict:
         e["roles"].append(_ROLE_OF[r["role"].value])
     for e in solutions.values():
         e["roles"].sort(key=ROLES.index)
-    memberships = _memberships(store, f"org:member <{s}> ; org:organization ?other")
-    members = _memberships(store, f"org:organization <{s}> ; org:member ?other")
     related = defaultdict(list)
-    for r in store.select(
-        sparql_prefixes()
-        + f"""
-        SELECT ?rel ?o (SAMPLE(?n) AS ?name) WHERE {{
-          {{ <{s}> org:subOrganizationOf ?o BIND("parent" AS ?rel) }}
-          UNION {{ ?o org:subOrganizationOf <{s}> BIND("unit" AS ?rel) }}
-          UNION {{ <{s}> dpg:predecessor ?o BIND("predecessor" AS ?rel) }}
-          UNION {{ <{s}> dpg:successor ?o BIND("successor" AS ?rel) }}
-          OPTIONAL {{ ?o schema:name ?n }} }} GROUP BY ?rel ?o"""
-    ):
+    for r in parts["related"]:
         related[r["rel"].value].append(
             {"iri": r["o"].value, "name": r["name"].value if "name" in r else _local(r["o"].value)}
         )
@@ -178,8 +195,8 @@ def organisation_view(store, iri: str) -> dict:
         v.sort(key=lambda x: x["name"].lower())
     return {
         "solutions": sorted(solutions.values(), key=lambda x: (x["name"].lower(), x["iri"])),
-        "memberships": memberships,
-        "members": members,
+        "memberships": _memberships(parts["membership"]),
+        "members": _memberships(parts["member"]),
         "parents": related.get("parent", []),
         "units": related.get("unit", []),
         "predecessors": related.get("predecessor", []),
@@ -187,19 +204,7 @@ def organisation_view(store, iri: str) -> dict:
     }
 
 
-def _memberships(store, pattern: str) -> list[dict]:
-    rows = store.select(
-        sparql_prefixes()
-        + f"""
-        SELECT ?m (SAMPLE(?other) AS ?o) (SAMPLE(?name) AS ?n) (SAMPLE(?joined) AS ?j)
-               (SAMPLE(?left) AS ?l) (SAMPLE(?current) AS ?c) (SAMPLE(?basis) AS ?b)
-               (SAMPLE(?note) AS ?note_) WHERE {{
-          ?m a org:Membership ; {pattern} .
-          OPTIONAL {{ ?other schema:name ?name }}
-          OPTIONAL {{ ?m dpg:joined ?joined }} OPTIONAL {{ ?m dpg:left ?left }}
-          OPTIONAL {{ ?m dpg:isCurrent ?current }} OPTIONAL {{ ?m dpg:joinedBasis ?basis }}
-          OPTIONAL {{ ?m rdfs:comment ?note }} }} GROUP BY ?m"""
-    )
+def _memberships(rows: list[dict]) -> list[dict]:
     out = [
         {
             "iri": r["m"].value,
