@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from flask import Response, redirect, render_template, request, url_for
 
-from dpgkg.publish import table
+from dpgkg.publish import browse, table
 from dpgkg.publish.formats import PAGE_FORMATS
 from dpgkg.publish.search import BROWSE_PAGE_SIZE as PAGE_SIZE
 from dpgkg.publish.search import DEFAULT_PER_PAGE, MAX_PER_PAGE
@@ -145,35 +145,6 @@ def _page_of(iri: str) -> str:
 
 # Browse ------------------------------------------------------------------------------
 
-# The count and one page of the browse list in one query (each query is a round trip to a
-# query process): the page is sorted and cut first, so its columns are read for 50
-# solutions, not for every match.
-_BROWSE = """
-SELECT ?total ?s ?name ?desc ?type ?stage WHERE {{
-  {{ SELECT (COUNT(DISTINCT ?s) AS ?total) WHERE {{ {where} }} }}
-  UNION
-  {{ {{ SELECT ?s (SAMPLE(?n) AS ?name) WHERE {{ {where} }}
-       GROUP BY ?s ORDER BY LCASE(STR(?name)) ?s LIMIT {limit} OFFSET {offset} }}
-     OPTIONAL {{ ?s schema:description ?desc }} OPTIONAL {{ ?s dpg:solutionType ?type }}
-     OPTIONAL {{ ?s dpg:stage ?stage }} }}
-}}"""
-
-
-def _browse_page(st, where: str, page: int) -> tuple[int, list[dict]]:
-    """How many solutions match, and page `page` of them by name (one row each)."""
-    # OFFSET within what the store parses (a 64-bit integer); past the end it is empty
-    offset = min((page - 1) * PAGE_SIZE, 2**62)
-    total, found = 0, {}
-    for r in st.select(sparql_prefixes() + _BROWSE.format(
-            where=where, limit=PAGE_SIZE, offset=offset)):
-        if "total" in r:
-            total = int(r["total"].value)
-        elif r["s"].value not in found:  # the first of each column's values, as SAMPLE
-            found[r["s"].value] = r
-    rows = sorted(found.values(), key=lambda r: (r["name"].value.lower(), r["s"].value))
-    return total, rows
-
-
 @bp.route("/dpgs")
 def dpgs():
     return _dpgs(csv_suffix=False)
@@ -197,14 +168,16 @@ def _dpgs(csv_suffix: bool):
             table.SOLUTION_COLUMNS, table.solution_rows(st, where, _page_of, _cached(
                 "solution-columns", table.solution_columns)), "dpgs"))
     page = page_number()
-    total_n, rows = _browse_page(st, where, page)
+    found = browse.matching(st, pats)
+    total_n = len(found)
     pages = max(1, math.ceil(total_n / PAGE_SIZE))
     if page > pages:
         common.abort(404, f"there are {pages} pages of {PAGE_SIZE}")
-    items = [{"href": local_url(r["s"].value), "iri": r["s"].value, "name": r["name"].value,
-              "description": r["desc"].value if "desc" in r else "",
-              "type": term_label(r["type"].value) if "type" in r else "",
-              "stage": term_label(r["stage"].value) if "stage" in r else ""} for r in rows]
+    items = [{"href": local_url(e.iri), "iri": e.iri, "name": e.name,
+              "description": e.description,
+              "type": term_label(e.type) if e.type else "",
+              "stage": term_label(e.stage) if e.stage else ""}
+             for e in found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
 
     def page_url(n: int) -> str:
         return dpgs_url(**chosen, page=n if n > 1 else None)
