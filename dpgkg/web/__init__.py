@@ -118,8 +118,9 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
 def start_warming(app: Flask) -> None:
     """Do once, before the server reports healthy, what the first requests of a fresh
     worker would otherwise wait for: the validation process with its shapes (1.5 s) and
-    the templates and label tables of the HTML pages (0.3 s). Under load those stalls
-    queued every request behind them."""
+    the templates and the tables kept per store version of the HTML pages (home, browse,
+    search, organisations, a DPG's page). Under load those stalls queued every request
+    behind them."""
     import threading
 
     from dpgkg.publish.worldmap import world_map
@@ -133,9 +134,17 @@ def start_warming(app: Flask) -> None:
             with app.app_context():
                 validate.warm(app.extensions["dpgkg_settings"])
                 world_map(app.extensions["dpgkg_settings"].world_atlas)
+                for name in app.jinja_env.list_templates(extensions=["html"]):
+                    app.jinja_env.get_template(name)  # compiled once, not on a first request
             with app.test_client() as client:
                 for path in WARM_PATHS:
                     client.get(path, headers={"Accept": "text/html"})
+                # a DPG's page: the tables every DPG page reads (labels, countries,
+                # indicators, licence approvals, the world map)
+                with app.test_request_context():
+                    dpg = _a_dpg_page(app)
+                if dpg:
+                    client.get(dpg, headers={"Accept": "text/html"})
         except Exception as exc:  # noqa: BLE001 (it fails again for its request, and says so)
             log.warning("warming up stopped: %s", str(exc).splitlines()[0] if str(exc) else
                         type(exc).__name__)
@@ -145,7 +154,16 @@ def start_warming(app: Flask) -> None:
     threading.Thread(target=warm, name="dpgkg-warm", daemon=True).start()
 
 
-WARM_PATHS = ("/", "/dpgs", "/sdg/1")
+WARM_PATHS = ("/", "/dpgs", "/sdg/1", "/search?q=data", "/organisations", "/validate")
+
+
+def _a_dpg_page(app: Flask) -> str | None:
+    from dpgkg.publish import catalogue as cat
+    from dpgkg.publish.cache import per_version
+    from dpgkg.web.links import local_url
+
+    kinds = per_version(app.extensions["dpgkg_reads"], "dpg-kinds", cat.dpg_kinds)
+    return local_url(min(kinds)) if kinds else None
 
 
 def init_cors(app: Flask) -> None:
