@@ -18,7 +18,7 @@ COMMANDS = {
     "history": "python bench/bench_history.py --runs 3",
     "incremental": "python bench/bench_incremental.py --runs 3",
     "load": "python tests/test_load.py",
-    "pages": "python bench/bench_pages.py --sources ../shared --runs 30",
+    "pages": "python bench/bench_pages.py --sources ../shared",
     "scale": "python bench/bench_scale.py --fresh --scales 1,10,100",
     "sparql": "python bench/bench_sparql.py --store var/store",
     "validation": "python bench/bench_validation.py",
@@ -259,16 +259,31 @@ def _validation_headline(result: dict) -> list[str]:
 
 
 def pages(result: dict) -> str:
-    lines = ["| page | path | status | p50 ms | p95 ms |", "|---|---|---|---|---|"]
-    lines += [f"| {r['kind']} | `{r['path']}` | {r['status']} | {r['p50_ms']} | {r['p95_ms']} |"
-              for r in result["pages"]]
+    if "cold_p50_ms" not in result["pages"][0]:  # one path per kind, repeated (older runs)
+        lines = ["| page | path | status | p50 ms | p95 ms |", "|---|---|---|---|---|"]
+        lines += [f"| {r['kind']} | `{r['path']}` | {r['status']} | {r['p50_ms']} | "
+                  f"{r['p95_ms']} |" for r in result["pages"]]
+        return "\n".join(lines) + "\n"
+    t = result["target_p50_ms"]
+    lines = [f"{result['scale']}; {result['method']}.", "",
+             (f"| page | first path | paths | first request p50 ms | p95 ms | again p50 ms | "
+              f"p95 ms | p50 <= {t:g} ms |"), "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['kind']} | `{r['path']}` | {r['paths']} | {r['cold_p50_ms']} | "
+              f"{r['cold_p95_ms']} | {r['warm_p50_ms']} | {r['warm_p95_ms']} | "
+              f"{'yes' if r['meets_target'] else '**no**'} |" for r in result["pages"]]
     return "\n".join(lines) + "\n"
 
 
 def _pages_headline(result: dict) -> list[str]:
-    worst = max(result["pages"], key=lambda r: r["p50_ms"])
-    return [(f"slowest page p50 {worst['p50_ms']} ms ({worst['kind']}) of "
-            f"{len(result['pages'])} page kinds; no peer")]
+    rows = result["pages"]
+    worst = max(rows, key=lambda r: max(r["p50_ms"], r.get("warm_p50_ms", 0)))
+    if "cold_p50_ms" not in worst:
+        return [(f"slowest page p50 {worst['p50_ms']} ms ({worst['kind']}) of "
+                 f"{len(rows)} page kinds; no peer")]
+    met = sum(r["meets_target"] for r in rows)
+    return [(f"{result['scale']}: slowest page p50 {worst['cold_p50_ms']} ms first request, "
+             f"{worst['warm_p50_ms']} ms again ({worst['kind']}); {met} of {len(rows)} page "
+             f"kinds within {result['target_p50_ms']:g} ms; no peer")]
 
 
 def harvest(result: dict) -> str:
@@ -355,17 +370,20 @@ def _incremental_headline(result: dict) -> list[str]:
 
 
 RENDER = {"build": build, "harvest": harvest, "history": history, "load": load,
-          "pages": pages, "scale": scale, "sparql": sparql, "validation": validation,
-          "incremental": incremental}
+          "pages": pages, "pages-10x": pages, "pages-100x": pages, "scale": scale,
+          "sparql": sparql, "validation": validation, "incremental": incremental}
 HEADLINE = {"build": _build_headline, "harvest": _harvest_headline,
             "history": _history_headline, "load": _load_headline, "pages": _pages_headline,
+            "pages-10x": _pages_headline, "pages-100x": _pages_headline,
             "scale": _scale_headline, "sparql": _sparql_headline,
             "validation": _validation_headline, "incremental": _incremental_headline}
 
 
 TITLES = {"build": "Full build", "harvest": "Harvesting dpgkg (JSON-LD, the catalogue)",
           "history": "The registry's history", "load": "Load: 16 clients, with and without a "
-          "runaway query", "pages": "Server time of the site's pages", "scale": "dpgkg at scale",
+          "runaway query", "pages": "Server time of the site's pages",
+          "pages-10x": "Server time of the site's pages at 10x",
+          "pages-100x": "Server time of the site's pages at 100x", "scale": "dpgkg at scale",
           "sparql": "The SPARQL endpoint and its peers", "validation": "Validation",
           "incremental": "Incremental build: one changed record"}
 
