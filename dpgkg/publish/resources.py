@@ -69,6 +69,11 @@ def _labels(store) -> dict[str, list[ox.Triple]]:
     return cached[1]
 
 
+def labels(store) -> dict[str, list[ox.Triple]]:
+    """Every resource's label triples (English or untagged), kept per store version."""
+    return _labels(store)
+
+
 def _safe_iri(iri: str) -> str:
     """An IRI that cannot break out of <...> or "..." in a query (request paths are user input)."""
     for ch in '<>"{}|^`\\ \n\r\t':

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from dpgkg.publish import browse
 from dpgkg.publish.cache import per_version
 from dpgkg.publish.resources import _safe_iri
 from dpgkg.rdf import SDG, sparql_prefixes
@@ -104,27 +105,16 @@ def sdg_view(store, iri: str, stage: str = "DPGStage") -> dict | None:
 
 
 def _solutions(store, iri: str, stage: str) -> tuple[dict[str, int], list[dict]]:
-    rows = store.select(
-        sparql_prefixes()
-        + f"""
-        SELECT ?s (SAMPLE(?n) AS ?name) (SAMPLE(?st) AS ?stage) (SAMPLE(?ty) AS ?type)
-        WHERE {{ ?s a dpg:Solution ; dpg:relevantToSDG <{_safe_iri(iri)}> ; schema:name ?n ;
-                   dpg:stage ?st . OPTIONAL {{ ?s dpg:solutionType ?ty }} }}
-        GROUP BY ?s"""
-    )
+    """Solutions relevant to the concept, counted by stage, those at `stage` listed by
+    name: one query for their IRIs (kept per store version), their names, stages and
+    types from the browse list's table (`browse.index`)."""
     counts = {k: 0 for k in STAGES}
     items = []
-    for r in rows:
-        key = r["stage"].value.rsplit("#", 1)[-1]
+    for e in browse.matching(store, [f"?s dpg:relevantToSDG <{_safe_iri(iri)}> ."]):
+        if e.stage is None:  # a solution without a stage is in no count
+            continue
+        key = e.stage.rsplit("#", 1)[-1]
         counts[key] = counts.get(key, 0) + 1
         if stage == "all" or key == stage:
-            items.append(
-                {
-                    "iri": r["s"].value,
-                    "name": r["name"].value,
-                    "stage": key,
-                    "type": r["type"].value if "type" in r else None,
-                }
-            )
-    items.sort(key=lambda x: (x["name"].lower(), x["iri"]))
-    return counts, items
+            items.append({"iri": e.iri, "name": e.name, "stage": key, "type": e.type})
+    return counts, items  # in the browse list's order: by name, then IRI

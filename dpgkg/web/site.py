@@ -21,7 +21,7 @@ from dpgkg.publish.catalogue.vocab import CATALOGUE_LICENCE, PUBLISHER_NAME
 from dpgkg.publish.dumps import dumps_root, read_dumps
 from dpgkg.publish.examples import EXAMPLES
 from dpgkg.publish.stats import graph_stats
-from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PREFIXES, RDF, SCHEMA, sparql_prefixes
+from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PREFIXES, RDF, RDFS, SCHEMA, SKOS, sparql_prefixes
 from dpgkg.web import common
 from dpgkg.web.links import local_url
 from dpgkg.web.schema_org import display_name, home_dataset, schema_org
@@ -175,20 +175,26 @@ _FIRST = {p.value: i for i, p in enumerate([
     DPG.fundedBy, DPG.implementedBy, SCHEMA.codeRepository, DPG.sector])}
 
 
+_INCOMING_LABELS = (SCHEMA.name.value, SKOS.prefLabel.value, RDFS.label.value)
+
+
 def _incoming(iri: str) -> list[dict]:
-    rows = common.store().select(sparql_prefixes() + f"""
-        SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE {{
-          ?s ?p <{iri}> . FILTER(isIRI(?s) && !CONTAINS(STR(?s), "#"))
-          OPTIONAL {{ ?s schema:name|skos:prefLabel|rdfs:label ?l FILTER(LANG(?l) IN ("", "en")) }}
-        }} GROUP BY ?s ?p LIMIT 5000""")
+    """What links to `iri`, grouped by property; the labels from the table of every
+    resource's labels kept per store version (joining them in the query, grouped, cost
+    20 ms for a country at 10x)."""
+    st = common.store()
+    rows = st.select(f"""SELECT DISTINCT ?s ?p WHERE {{
+          ?s ?p <{iri}> . FILTER(isIRI(?s) && !CONTAINS(STR(?s), "#")) }} LIMIT 5000""")
+    labels = R.labels(st)
     groups: dict[str, list] = defaultdict(list)
     for r in rows:
         p = r["p"].value
         if p in _SKIP_INCOMING:
             continue
         s = r["s"].value
-        groups[p].append({"text": r["label"].value if "label" in r else compact(s),
-                          "href": local_url(s), "iri": s})
+        found = {t.predicate.value: t.object.value for t in reversed(labels.get(s, ()))}
+        label = next((found[k] for k in _INCOMING_LABELS if k in found), None)
+        groups[p].append({"text": label or compact(s), "href": local_url(s), "iri": s})
     out = []
     for p, items in groups.items():
         label = INVERSE_LABELS.get(p) or f"is {term_label(p)} of"
