@@ -20,6 +20,7 @@ may be shared: the load says how busy it was), and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -137,6 +138,9 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=1, help="what the store holds (label, target)")
     ap.add_argument("--paths", type=int, default=20, help="distinct paths per page kind")
     ap.add_argument("--runs", type=int, default=40, help="warm requests per page kind")
+    ap.add_argument("--query-timeout", type=float,
+                    help="the server's query time limit in s (default: the setting's; "
+                    "bench_scale serves 100x with 300)")
     ap.add_argument("--results", default=str(ROOT / "bench" / "results"),
                     help="where pages[-<N>x].json and .md go (a quick try: a temporary dir)")
     args = ap.parse_args()
@@ -157,6 +161,8 @@ def main() -> None:
             store=tempfile.mkdtemp(prefix="dpgkg-bench-pages-"), sources=args.sources
         )
         build(settings)
+    if args.query_timeout:
+        settings = dataclasses.replace(settings, query_timeout=args.query_timeout)
     store = open_store(settings.store)
     kinds = page_paths(store, settings.base_iri, args.paths)
     app = create_app(settings)
@@ -185,6 +191,7 @@ def main() -> None:
         "benchmark": "pages",
         "scale": f"{args.scale}x",
         "target_p50_ms": target,
+        "query_timeout_s": settings.query_timeout,
         "load_average_after": load_after,
         "startup_warming_s": round(warm_s, 2),
         "method": ("Flask test client over the real app (page queries through the query "
