@@ -236,3 +236,27 @@ def test_full_graph_sdg_pages_agree_with_the_home_page(full_settings):
         for li in doc.xpath('//li[@class="indicator"]')
     }
     assert shown == expected and len(shown) == len(INDICATORS)
+
+
+# Each page query is a round trip to a query process: what a page shows is read in few
+# queries, and what only changes with a build is kept per store version.
+@pytest.mark.parametrize(("path", "most"), [
+    ("/id/dpg/healthapp", 2),  # the description; validation, record files and history
+    ("/id/dpg/healthapp?view=all", 2),  # the description; what links to it
+    ("/id/org/open-health-org", 2),  # the description; solutions, memberships, relatives
+    ("/sdg/3", 2),  # the concept; the IRIs of its solutions (then kept, so at most)
+    ("/dpgs", 0),  # the browse list and this filter's matches are kept
+    ("/dpgs?stage=all&page=1", 0),
+])
+def test_a_page_asks_few_queries_once_the_tables_are_built(app, client, monkeypatch,
+                                                             path, most):
+    from dpgkg.web.sparql import pool
+
+    assert client.get(path, headers=HTML).status_code == 200  # builds the tables
+    qp = pool(app)
+    asked, run = [], qp.run
+    monkeypatch.setattr(qp, "run",
+                        lambda sparql, **kw: asked.append(sparql) or run(sparql, **kw))
+    assert client.get(path, headers=HTML).status_code == 200
+    # at least one where any (the spy sees the page queries: they go through the pool)
+    assert (0 < len(asked) <= most) if most else asked == [], asked
