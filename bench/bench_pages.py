@@ -197,7 +197,9 @@ def main() -> None:
         "method": ("Flask test client over the real app (page queries through the query "
                    "pool); after start_warming (" + ", ".join(WARM_PATHS) + "); cold = "
                    "first request of each distinct path, warm = the same paths again; "
-                   "p50_ms/p95_ms are the cold figures; meets_target needs both p50s"),
+                   "p50_ms/p95_ms are the cold figures; meets_target needs both p50s; "
+                   "tables kept per store version are shared between kinds (the kinds run "
+                   "in the order listed: /dpgs?sdg=N reads goal N's solutions before /sdg/N)"),
         "pages": rows,
     }
     report.save("pages" if args.scale == 1 else f"pages-{args.scale}x", result,

@@ -157,6 +157,7 @@ def render_sdg(d: R.Description, alternates: list, schema_json: str) -> str | No
         "sdg.html",
         title=f"SDG {view['number']}",
         v=view,
+        solution_items=_solution_items(view["solutions"], view["stage"] == "all"),
         iri=d.iri,
         alternates=alternates,
         local=local_url,
@@ -165,6 +166,18 @@ def render_sdg(d: R.Description, alternates: list, schema_json: str) -> str | No
         raw_url=request.path + "?view=all",
         schema_json=schema_json,
     )
+
+
+def _solution_items(solutions: list[dict], with_stage: bool) -> Markup:
+    """The list items of an SDG's solutions, written in Python: a goal has thousands at
+    100x, and a template loop costs several times as much per item."""
+    items = []
+    for s in solutions:
+        stage = (f' <span class="badge stage">{escape(STAGE_TEXT.get(s["stage"], s["stage"]))}'
+                 "</span>" if with_stage else "")
+        items.append(f'<li><a href="{escape(local_url(s["iri"]))}">{escape(s["name"])}</a>'
+                     f"{stage}</li>")
+    return Markup("".join(items))
 
 
 # Lists ------------------------------------------------------------------------------
