@@ -123,7 +123,9 @@ def main() -> None:
             "triples": core[-1]["summary"]["triples"],
             "steps_s": core[-1]["summary"]["seconds"],
         }
-        one = [build_once(SHARED, tmp / "store-1x") for _ in range(args.runs)]
+        # --full: each run builds everything (the build cache would otherwise make runs
+        # after the first incremental builds: bench_incremental measures those)
+        one = [build_once(SHARED, tmp / "store-1x", "--full") for _ in range(args.runs)]
         rows["1x full"] = {
             "wall_s_median": statistics.median(r["wall_s"] for r in one),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in one),
