@@ -254,3 +254,10 @@ def test_booleans_and_graphs():
     assert answers.differences(g1, g2) is None
     assert "only in dpgkg's" in answers.differences(g1, g3)
     assert answers.differences(g1, t) == "answer kind boolean where dpgkg gives graph"
+
+
+def test_the_repositorys_readme_and_tables_are_its_result_files():
+    """The README's benchmark table and bench/results/*.md of this checkout are exactly what
+    bench/report.py makes of its result files (a figure typed in by hand fails here)."""
+    for path, text in report.expected().items():
+        assert path.read_text() == text, f"{path} differs: run python bench/report.py"
