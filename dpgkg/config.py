@@ -98,9 +98,12 @@ class Settings:
     # still get a clean error status.
     threads: int = 8
     query_workers: int = 2
-    query_in_memory: bool = True
-    # ...but only a store up to this size on disk: each query process holds its own
-    # copy, and copying takes ~1 s per 50 MB, again after every kill at the time limit.
+    # Off by default: reading pyoxigraph's in-memory store writes to its pages, so the
+    # copy a fork server shares with its query processes becomes one copy each once
+    # they have answered (bench/results/scale.json: the server tree's PSS at 1x halves
+    # on disk, with the query mix as fast).
+    query_in_memory: bool = False
+    # ...and then only a store up to this size on disk: copying takes ~1 s per 50 MB.
     query_in_memory_max_mb: int = 256
     hold_bytes: int = 64 * 1024 * 1024
     # Groups, brackets and parentheses a query may nest (the engine crashes a few
