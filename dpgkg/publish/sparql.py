@@ -286,9 +286,15 @@ def is_update(sparql: str) -> bool:
     return False
 
 
+SYNTAX_MESSAGE_MAX = 300  # characters: the expected-token list can run to pages
+
+
 def syntax_message(exc: SyntaxError) -> str:
-    """pyoxigraph's 'error at 1:25: expected ...' as a user-facing message."""
-    text = str(exc).strip() or "invalid query"
+    """pyoxigraph's 'error at 1:25: expected ...' as a user-facing message: one line (its
+    list of expected tokens can hold character ranges over several lines), cut short."""
+    text = " ".join(str(exc).split()) or "invalid query"
+    if len(text) > SYNTAX_MESSAGE_MAX:
+        text = text[:SYNTAX_MESSAGE_MAX].rstrip() + " …"
     return f"syntax error: {text}"
 
 
