@@ -6,8 +6,7 @@ interpreter opening (or copying) the store again, while the runaway that got it 
 sent again. A forked process shares the server's pages until it writes to them; reading
 pyoxigraph's in-memory store writes to its pages, so with `--in-memory` each process that
 has answered holds most of a copy of its own (measured with smaps_rollup: ~75-90 MB PSS
-each at 1x, against ~25 MB reading the store on disk), which is why the default is on
-disk.
+each at 1x, against ~25 MB reading the store on disk; see Settings.query_in_memory).
 
 Run as ``python -m dpgkg.publish.querypool STORE --fork-server --control FD [--in-memory]
 [--no-network] [--parent PID]``. FD is a SOCK_SEQPACKET socket to the pool: the server
