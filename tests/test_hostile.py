@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from dpgkg.publish.querypool import QueryPool
+from dpgkg.publish.querypool.pool import YIELD_AFTER
 from dpgkg.publish.sparql import QueryError
 from tests.webserver import ROOT, live_server, session_from
 
@@ -221,6 +222,37 @@ def test_a_client_holds_at_most_its_share_of_query_processes(mini_settings):
                 with pytest.raises(QueryError) as stopped:
                     f.result()
                 assert stopped.value.status == 503
+    finally:
+        pool.close()
+
+
+def test_long_queries_of_two_clients_leave_the_others_a_process(mini_settings):
+    """Two clients' long queries hold both processes of the pool: once they have run past
+    the point where they count as long, the standby answers the others meanwhile, and
+    goes back to standby when they end (the pool does not grow)."""
+    pool = QueryPool(mini_settings.store, size=2)
+    runaway = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    try:
+        assert pool.wait_ready(60)
+        processes = pool.processes()
+        with ThreadPoolExecutor(2) as ex:
+            floods = [ex.submit(pool.run, runaway, timeout=3.0, result_format="json",
+                                client=c) for c in ("a", "b")]
+            time.sleep(YIELD_AFTER + 0.3)
+            start = time.monotonic()
+            for _ in range(3):
+                ask = pool.run("ASK {}", timeout=3.0, result_format="json", client="other")
+                assert json.loads(b"".join(ask.body))["boolean"] is True
+            # Answered beside the long queries, not after their 3 s limit.
+            assert not any(f.done() for f in floods), time.monotonic() - start
+            for f in floods:
+                with pytest.raises(QueryError):
+                    f.result()
+        end = time.monotonic() + 60  # the two killed are replaced, the standby is back
+        while pool.processes() != processes and time.monotonic() < end:
+            b"".join(pool.run("ASK {}", timeout=3.0, result_format="json").body)
+            time.sleep(0.1)
+        assert pool.processes() == processes == (2, 1)
     finally:
         pool.close()
 

@@ -295,14 +295,6 @@ def test_query_pool_kills_and_replaces_a_worker(mini_settings):
         answer = pool.run("ASK {}", timeout=5, result_format="json")
         assert json.loads(b"".join(answer.body)) == {"head": {}, "boolean": True}
         assert pool.wait_ready(60)  # back to two warm workers
-        # Warm workers: the per-query overhead is a fraction of a millisecond.
-        times = []
-        for _ in range(200):
-            start = time.perf_counter()
-            b"".join(pool.run("ASK {}", timeout=5, result_format="json").body)
-            times.append(time.perf_counter() - start)
-        times.sort()
-        assert times[100] < 0.002, times[100]
     finally:
         pool.close()
 

@@ -232,6 +232,7 @@ class QueryPool:
                     pass
             waiter = _Waiter(client)
             self._waiters.append(waiter)
+            self._lend_spare()
         waiter.event.wait(timeout)
         with self._lock:
             if waiter.worker is None:
@@ -244,10 +245,37 @@ class QueryPool:
             return
         with self._lock:
             self._unassign(worker)
+            if not self._closed and self._lent():
+                self._spare.put(worker)  # back to standby: no long query runs any more
+                return
         if self._closed:
             worker.kill()
         else:
             self._offer(worker)
+
+    def _long_running(self) -> bool:
+        # Idle and standby workers are never at the lowest priority: a niced one is busy.
+        return any(w.niced for w in self._all)
+
+    def _lent(self) -> bool:
+        """The standby is serving (lent by `_lend_spare`) and no long query runs any more."""
+        return (len(self._all) - self._spare.qsize() > self.size
+                and not self._long_running())
+
+    def _lend_spare(self) -> None:
+        """Requests wait while a long query (past YIELD_AFTER) holds a worker: the standby
+        serves them meanwhile, so long queries from two clients cannot leave every other
+        client without a process until they end (the standby is already running: it costs
+        no memory). It goes back to standby when a worker is released with no long query
+        running; a worker killed meanwhile is replaced by a fresh fork."""
+        with self._lock:
+            if not self._waiters or not self._long_running():
+                return
+            try:
+                spare = self._spare.get_nowait()
+            except queue.Empty:
+                return
+            self._offer(spare)
 
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
@@ -287,6 +315,11 @@ class QueryPool:
         with self._lock:
             return len(self._all) >= self.size
 
+    def processes(self) -> tuple[int, int]:
+        """Worker processes serving and on standby."""
+        with self._lock:
+            return len(self._all) - self._spare.qsize(), self._spare.qsize()
+
     def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
         """True once every worker has started (for warm-up and tests)."""
         end = time.monotonic() + timeout
@@ -317,8 +350,8 @@ class QueryPool:
         def check() -> None:
             if ceiling is not None and worker.rss() > ceiling:
                 raise OverMemory()
-            if not worker.niced and time.monotonic() >= lower_at:
-                worker.nice(LOWEST)
+            if not worker.niced and time.monotonic() >= lower_at and worker.nice(LOWEST):
+                self._lend_spare()
 
         return check
 
