@@ -156,7 +156,7 @@ def peer_dataset(store, path: Path) -> bool:
     return not has_merge(store)
 
 
-def oxigraph_serve_cmd(location: Path, port: int, union: bool) -> list[str]:
+def oxigraph_serve_cmd(location: Path, port: int | str, union: bool) -> list[str]:
     return (["oxigraph", "serve-read-only", "--location", str(location), "--bind",
              f"127.0.0.1:{port}"] + (["--union-default-graph"] if union else []))
 

@@ -14,6 +14,7 @@ from stamp import command_line, missing
 # How to make each result file again, for a file that carries no stamp yet.
 COMMANDS = {
     "build": "python bench/bench_build.py",
+    "fixed_cost": "python bench/bench_fixed_cost.py --store var/store",
     "harvest": "python bench/bench_harvest.py",
     "history": "python bench/bench_history.py --runs 3",
     "incremental": "python bench/bench_incremental.py --runs 3",
@@ -369,17 +370,34 @@ def _incremental_headline(result: dict) -> list[str]:
             f"{'identical to' if same else 'DIFFER from'} a full build's (same run)")]
 
 
-RENDER = {"build": build, "harvest": harvest, "history": history, "load": load,
+def fixed_cost(result: dict) -> str:
+    lines = ["| layer | p50 (ms) |", "|---|---|"]
+    lines += [f"| {k} | {_f(v, 3)} |" for k, v in result["p50_ms"].items()]
+    lines += ["", (f"dpgkg's `ASK {{}}` / the Oxigraph server's: "
+                   f"{result['ratio_vs_oxigraph_server']} (target <= {result['target_ratio']}); "
+                   "both answers compared before timing."),
+              f"Load average after the run: {', '.join(map(str, result['load_average_after']))}."]
+    return "\n".join(lines) + "\n"
+
+
+def _fixed_cost_headline(result: dict) -> list[str]:
+    p = result["p50_ms"]
+    return [(f"`ASK {{}}` p50 {_f(p['dpgkg: ASK {}'], 2)} ms, the Oxigraph server "
+             f"{_f(p['oxigraph-server: ASK {}'], 2)} ms; Granian ASGI alone "
+             f"{_f(p['Granian ASGI, answered at once'], 2)} ms (same run)")]
+
+
+RENDER = {"build": build, "fixed_cost": fixed_cost, "harvest": harvest, "history": history, "load": load,
           "pages": pages, "pages-10x": pages, "pages-100x": pages, "scale": scale,
           "sparql": sparql, "validation": validation, "incremental": incremental}
-HEADLINE = {"build": _build_headline, "harvest": _harvest_headline,
+HEADLINE = {"build": _build_headline, "fixed_cost": _fixed_cost_headline, "harvest": _harvest_headline,
             "history": _history_headline, "load": _load_headline, "pages": _pages_headline,
             "pages-10x": _pages_headline, "pages-100x": _pages_headline,
             "scale": _scale_headline, "sparql": _sparql_headline,
             "validation": _validation_headline, "incremental": _incremental_headline}
 
 
-TITLES = {"build": "Full build", "harvest": "Harvesting dpgkg (JSON-LD, the catalogue)",
+TITLES = {"build": "Full build", "fixed_cost": "The fixed cost of a cheap request", "harvest": "Harvesting dpgkg (JSON-LD, the catalogue)",
           "history": "The registry's history", "load": "Load: 16 clients, with and without a "
           "runaway query", "pages": "Server time of the site's pages",
           "pages-10x": "Server time of the site's pages at 10x",

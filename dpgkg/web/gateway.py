@@ -154,14 +154,17 @@ class Gateway:
         try:
             await self._send(send, {"type": "http.response.start", "status": status,
                                     "headers": headers})
-            for chunk in chunks:
-                await self._send_body(send, chunk)
+            # A complete answer ends with its last chunk (one write less for a small one).
+            last = len(chunks) - 1 if iterator is None else -1
+            for i, chunk in enumerate(chunks):
+                await self._send_body(send, chunk, more=i != last)
             while iterator is not None:
                 chunk = await loop.run_in_executor(self.executor, next, iterator, None)
                 if chunk is None:
                     break
                 await self._send_body(send, chunk)
-            await self._send(send, {"type": "http.response.body", "body": b""})
+            if last == -1:
+                await self._send(send, {"type": "http.response.body", "body": b""})
         finally:
             if iterator is not None and hasattr(iterator, "close"):
                 await loop.run_in_executor(self.executor, iterator.close)
@@ -190,7 +193,8 @@ class Gateway:
             try:
                 if remaining <= 0:
                     raise TimeoutError
-                message = await asyncio.wait_for(receive(), remaining)
+                async with asyncio.timeout(remaining):
+                    message = await receive()
             except TimeoutError:
                 raise _Refused(408, f"the request body did not arrive within "
                                     f"{self.settings.body_timeout:g} s") from None
@@ -265,16 +269,18 @@ class Gateway:
 
     async def _send(self, send, message: dict) -> None:
         try:
-            await asyncio.wait_for(send(message), self.settings.write_timeout)
+            async with asyncio.timeout(self.settings.write_timeout):  # no task, unlike wait_for
+                await send(message)
         except TimeoutError:
             raise _ClientGone() from None
         except Exception:  # noqa: BLE001 - the server's way of saying the connection is gone
             raise _ClientGone() from None
 
-    async def _send_body(self, send, data: bytes) -> None:
-        for at in range(0, len(data), SEND_CHUNK):
+    async def _send_body(self, send, data: bytes, more: bool = True) -> None:
+        for at in range(0, max(len(data), 1), SEND_CHUNK):
             await self._send(send, {"type": "http.response.body",
-                                    "body": data[at:at + SEND_CHUNK], "more_body": True})
+                                    "body": data[at:at + SEND_CHUNK],
+                                    "more_body": more or at + SEND_CHUNK < len(data)})
 
     async def _refuse(self, send, refused: _Refused) -> int:
         from werkzeug.http import HTTP_STATUS_CODES
