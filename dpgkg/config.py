@@ -98,12 +98,12 @@ class Settings:
     # still get a clean error status.
     threads: int = 8
     query_workers: int = 2
-    # Reading pyoxigraph's in-memory store writes to its pages, so the copy a fork server
-    # shares with its query processes becomes one copy each once they have answered
-    # (the server tree's PSS at 1x: 547 MB in memory, 257 MB on disk). On disk, scans are
-    # ~3x slower and, under the load test's abusive clients, well-behaved queries waited
-    # past the timeout (503s): so in memory by default.
-    query_in_memory: bool = True
+    # Reading pyoxigraph's in-memory store writes to its pages (the heap, measured with
+    # smaps), so the copy a fork server shares with its query processes becomes one copy
+    # each once they have answered (the server tree's PSS at 1x: 547 MB in memory, 257 MB
+    # on disk, where the page cache is shared). On disk full scans are ~3x slower (as
+    # fast as the Oxigraph server's): so on disk by default, in memory where RAM is cheap.
+    query_in_memory: bool = False
     # ...and then only a store up to this size on disk: copying takes ~1 s per 50 MB.
     query_in_memory_max_mb: int = 256
     hold_bytes: int = 64 * 1024 * 1024

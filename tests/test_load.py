@@ -19,7 +19,7 @@ from its own address: one keeps 8 request bodies stalled, one sends runaway
 queries, one sends queries nested 10,000 deep, one asks for large answers and
 never reads them.
 
-The server runs the deployed defaults (query processes on an in-memory copy,
+The server runs the deployed defaults (query processes reading the store on disk,
 64 MiB held back) but for a 2 s query timeout. Checks: no errors without the
 runaway; with it, every runaway ends in a 503 after running 2 s (and waiting at most
 2 s for a query process), the others see no
@@ -412,12 +412,14 @@ def report_targets(result: dict) -> None:
 
 
 def server(settings):
-    """`dpgkg serve` as deployed (2 workers x 8 threads, 2 query processes each on an
-    in-memory copy, answers held back up to 64 MiB), with a 2 s query timeout."""
+    """`dpgkg serve` as deployed (2 workers x 8 threads, 2 query processes each reading
+    the store as the default says, answers held back up to 64 MiB), with a 2 s query
+    timeout."""
+    from dpgkg.config import Settings
     from tests.webserver import live_server
 
-    return live_server(settings, workers=2, query_workers=2, in_memory=True,
-                       query_timeout=TIMEOUT)
+    return live_server(settings, workers=2, query_workers=2,
+                       in_memory=Settings().query_in_memory, query_timeout=TIMEOUT)
 
 
 def test_load_with_and_without_a_runaway_query(full_settings, shared):
