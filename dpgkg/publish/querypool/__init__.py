@@ -26,10 +26,12 @@ incomplete response, never as a complete short answer.
 
 Run as ``python -m dpgkg.publish.querypool STORE [--in-memory] [--no-network] [--parent PID]``
 (`worker.py`), forked by the fork server (`zygote.py`, ``--fork-server``);
-`framing.py` is the protocol, `pool.py` the web process's side.
+`framing.py` is the protocol, `pool.py` the web process's side, `answer.py` what a
+query gives it back.
 """
 
-from dpgkg.publish.querypool.pool import Answer, QueryPool
+from dpgkg.publish.querypool.answer import Answer
+from dpgkg.publish.querypool.pool import QueryPool
 from dpgkg.publish.querypool.worker import die_with_parent, isolate_network
 
 __all__ = ["Answer", "QueryPool", "die_with_parent", "isolate_network"]

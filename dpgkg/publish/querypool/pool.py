@@ -8,16 +8,14 @@ import logging
 import os
 import queue
 import subprocess
-import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from dpgkg.publish import formats
+from dpgkg.publish.querypool.answer import Answer, Held
 from dpgkg.publish.querypool.framing import (
-    CHUNK,
     Deadline,
     FrameReader,
     OverMemory,
@@ -90,15 +88,6 @@ class _Waiter:
         self.event = threading.Event()
         self.worker: _Worker | None = None
         self.client = client
-
-
-@dataclass
-class Answer:
-    """A query answer: its format and body chunks. `length` is known when it is complete."""
-
-    format: formats.Format
-    body: Iterable[bytes]
-    length: int | None
 
 
 class QueryPool:
@@ -382,7 +371,7 @@ class QueryPool:
         version no longer served (it has ended; a fresh one is to take the query)."""
         deadline = time.monotonic() + timeout
         check = self._watch(worker)
-        held = _Held(self.spool_memory)
+        held = Held(self.spool_memory)
         try:
             worker.send(request)
             worker.queries += 1
@@ -432,7 +421,7 @@ class QueryPool:
             raise
         return Answer(fmt, self._stream(worker, held, deadline, timeout, check), None)
 
-    def _stream(self, worker: _Worker, held: _Held, deadline: float, timeout: float,
+    def _stream(self, worker: _Worker, held: Held, deadline: float, timeout: float,
                 check=None) -> Iterator[bytes]:
         done = False
         try:
@@ -458,47 +447,6 @@ class QueryPool:
                 self._release(worker)
             else:  # timed out, failed, or the client went away mid-answer
                 self._discard(worker)
-
-
-class _Held:
-    """Answer bytes held back: in memory up to `memory` bytes, then in a temporary file."""
-
-    def __init__(self, memory: int):
-        self.memory = memory
-        self.size = 0
-        self.buf = bytearray()
-        self.file = None
-
-    def write(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.file is None and self.size > self.memory:
-            self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-            self.file.write(self.buf)
-            self.buf = bytearray()
-        if self.file is None:
-            self.buf += data
-        else:
-            self.file.write(data)
-
-    def body(self) -> Iterable[bytes]:
-        """What was held: one bytes object when in memory (the server sends it in one
-        write, where an iterator takes its slower streaming path), else file chunks."""
-        if self.file is None:
-            return [bytes(self.buf)] if self.buf else []
-        return self._replay()
-
-    def _replay(self) -> Iterator[bytes]:
-        try:
-            self.file.seek(0)
-            while chunk := self.file.read(CHUNK):
-                yield chunk
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-        self.buf = bytearray()
 
 
 def _query_error(payload: bytes) -> QueryError:
