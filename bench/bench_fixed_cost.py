@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import report
-from bench_sparql import Client, free_port, oxigraph_serve_cmd, peer_dataset, wait_http
+from bench_sparql import (
+    Client,
+    free_port,
+    oxigraph_serve_cmd,
+    peer_dataset,
+    stop_all,
+    wait_http,
+)
 from stamp import stamp
 
 from dpgkg.publish.querypool import QueryPool
@@ -129,11 +135,7 @@ def main(argv: list[str] | None = None) -> None:
                     times[name].append(dt)
         p50 = {name: p50_ms(xs) for name, xs in times.items()}
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
     p50.update(in_process(args.store, args.rounds))
     result = {
         "stamp": stamp(), "rounds": args.rounds, "p50_ms": p50,

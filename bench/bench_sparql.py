@@ -72,6 +72,15 @@ def wait_http(port: int, path: str, timeout: float = 120) -> None:
     raise RuntimeError(f"server on port {port} did not come up")
 
 
+def stop_all(procs: list[subprocess.Popen], tmp: Path) -> None:
+    """End the servers started and remove their working directory."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=10)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Client:
     """One keep-alive connection; GET a SPARQL query, return seconds taken."""
 
@@ -289,11 +298,7 @@ def main() -> None:
             page_times.append(dt)
         page_p50 = statistics.median(page_times) * 1000 if status == 200 else None
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
 
     result = {
         "stamp": stamp(),
