@@ -19,6 +19,10 @@ written by :mod:`dpgkg.sources.buildcache`; a remote store has none):
   the new version is written as its difference from it
   (:meth:`dpgkg.store.embedded.EmbeddedWriter.start_from`) instead of whole.
 
+What a graph says about when it was made is taken from the version served, not from the
+cache (:func:`keep_generation_times`): a graph made exactly as that version holds it
+keeps its prov:generatedAtTime, in a ``--full`` build as in an incremental one.
+
 Everything global is still computed whole, from the parts, by every build: the
 harvest (organisations are merged across records there), inference, the validation
 graph, the VoID counts, the catalogue, the dumps and the change feed. So an incremental
@@ -208,3 +212,62 @@ def reconcile_problems(table, names, store_spec: str | None, use: bool = True) -
     problems = list(reconcile(table, names).problems)
     write_cache(root, ORGANISATIONS, {"key": key, "problems": [asdict(p) for p in problems]})
     return problems
+
+
+# When a graph was made: kept from the version served while the graph is the same.
+_GENERATED = "http://www.w3.org/ns/prov#generatedAtTime"
+_TIMES = f"SELECT ?g ?t {{ GRAPH ?g {{ ?g <{_GENERATED}> ?t }} }}"
+
+
+def keep_generation_times(graphs: list, now, store, store_spec: str | None) -> int:
+    """Give each harvested graph that is what the version served holds, apart from its
+    prov:generatedAtTime (`now`, the build's time, a Literal), the time the served
+    version gives it; returns how many kept one.
+
+    A graph's prov:generatedAtTime is so the time of the build that first made it as it
+    is: a build that changes one record changes one graph (and the change feed says so)
+    rather than the time of every graph. "The same" is decided by the graph hashes the
+    change feed keeps for the version served (content and provenance, so a new
+    dpg:sourceCommit is a change too): it is the served version, not the build cache,
+    so a ``--full`` build keeps the same times as an incremental one. Nothing is kept
+    when the version served has no graph hashes (a store with no dumps, a remote store)
+    or for a graph with blank nodes (its hashes are of its canonical form)."""
+    import pyoxigraph as ox
+
+    from dpgkg.publish.changes import HASHES_FORMAT, _nt_lines, hash_graph
+    from dpgkg.publish.dumps import dumps_root
+    from dpgkg.sources.feed import read_hashes
+    from dpgkg.store.base import NoGraph
+
+    root = dumps_root(store_spec) if store_spec else None
+    if root is None:
+        return 0
+    try:
+        hashes = read_hashes(root, store.version())
+        rows = list(store.query(_TIMES)) if hashes else []
+    except NoGraph:
+        return 0
+    if not hashes or hashes.get("format") != HASHES_FORMAT:
+        return 0
+    content, provenance = hashes["content"], hashes["provenance"]
+    generated = ox.NamedNode(_GENERATED)
+    times = {r["g"].value: r["t"] for r in rows}
+    kept = 0
+    for hg in graphs:
+        g = hg.graph.value
+        served = times.get(g)
+        if served is None or g not in content:
+            continue
+        stamp = ox.Triple(hg.graph, generated, now)
+        if served == now or stamp not in hg.triples:
+            continue
+        triples = list(hg.triples)
+        triples[triples.index(stamp)] = ox.Triple(hg.graph, generated, served)
+        lines = list(dict.fromkeys(_nt_lines(triples)))
+        if any(line.startswith(b"_:") or b" _:" in line for line in lines):
+            continue
+        c, p, _ = hash_graph(g, lines)
+        if c == content[g] and p == provenance.get(g):
+            hg.triples = triples
+            kept += 1
+    return kept

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from dpgkg.config import Settings
 from dpgkg.incremental import ValidationCache
 from dpgkg.rdf import DPG, DPGSH, RDF, SDGO
-from dpgkg.validation.batch import Running, start_many
+from dpgkg.validation.batch import Running, start_many, worker_start
 from dpgkg.validation.engine import (
     Engine,
     _goal_triples,
@@ -114,12 +114,10 @@ _BACKGROUND: dict = {}
 
 def _in_background(todo: list[_Job], engine_args: tuple, progress=None) -> Running:
     import multiprocessing as mp
-    import signal
 
     _BACKGROUND.update(todo=todo, engine_args=engine_args)
-    # forked now, before the build opens its store; the default SIGTERM, as in start_many
-    pool = mp.get_context("fork").Pool(1, initializer=signal.signal,
-                                       initargs=(signal.SIGTERM, signal.SIG_DFL))
+    # forked now, before the build opens its store; started as start_many's workers are
+    pool = mp.get_context("fork").Pool(1, initializer=worker_start)
     pending = pool.apply_async(_validate_in_background)
 
     def cancel() -> None:
