@@ -23,7 +23,7 @@ from dpgkg import reasoning
 from dpgkg.config import ONTOLOGY_DIR, SHAPES_DIR, Settings, asset_files
 from dpgkg.harvest import HarvestContext, HarvestResult, Problem
 from dpgkg.harvest.provenance import generation_time
-from dpgkg.incremental import keep_generation_times
+from dpgkg.incremental import graph_digests, keep_generation_times
 from dpgkg.iris import IRIs
 from dpgkg.publish.dumps import change_counts, publish_dumps, publishing
 from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PROV, RDF, SHAPES_IRI, lit, parse_into
@@ -316,11 +316,12 @@ def _build(settings: Settings, progress: Progress | None, validate: bool, publis
     with step("harvest"):
         ctx = HarvestContext(iris)
         harvested = harvest_all(settings, ctx, progress, cache=not full)
+        digests = graph_digests(harvested.graphs)
         if settings.store:  # graphs unchanged keep the time the version served gives
             served = open_store(settings.store, settings=settings)
             try:
                 report.extra["generation_times_kept"] = keep_generation_times(
-                    harvested.graphs, generation_time(ctx), served, settings.store)
+                    harvested.graphs, digests, generation_time(ctx), served, settings.store)
             finally:
                 served.close()
     report.problems = harvested.problems
@@ -340,7 +341,7 @@ def _build(settings: Settings, progress: Progress | None, validate: bool, publis
                                             cache=not full)
     try:
         _load_and_swap(settings, report, harvested, ctx, step, validation, publish,
-                       allow_shrink, full)
+                       allow_shrink, full, digests)
         if validation is not None:
             validation.save()  # only once the version is served
     finally:
@@ -351,8 +352,8 @@ def _build(settings: Settings, progress: Progress | None, validate: bool, publis
 
 
 def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: HarvestContext,
-                   step, validation, publish: bool, allow_shrink: bool, full: bool = False
-                   ) -> StoreWriter:
+                   step, validation, publish: bool, allow_shrink: bool, full: bool = False,
+                   digests: dict | None = None) -> StoreWriter:
     """Load, infer, add the validation results, describe the build, check it against
     the version served, publish its dumps and swap it in (written as its difference from
     the version served, when the build cache holds that one and not `full`); returns
@@ -414,7 +415,7 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
         def before_swap(version: str, staged, merged_nt) -> None:
             with step("publish"):  # dumps, VoID counts, change feed of the new version
                 entry = publish_dumps(settings, version, staged, merged_nt,
-                                      getattr(writer, "difference", None))
+                                      getattr(writer, "difference", None), digests)
             if entry is not None:
                 report.extra["changes"] = change_counts(entry)
 

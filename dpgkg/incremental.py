@@ -219,55 +219,52 @@ _GENERATED = "http://www.w3.org/ns/prov#generatedAtTime"
 _TIMES = f"SELECT ?g ?t {{ GRAPH ?g {{ ?g <{_GENERATED}> ?t }} }}"
 
 
-def keep_generation_times(graphs: list, now, store, store_spec: str | None) -> int:
+def graph_digests(graphs: list) -> dict[str, str]:
+    """{graph IRI: sha256 of its triples but its own prov:generatedAtTime} of harvested
+    graphs, published with the version (``graph-digests.json``) for the next build."""
+    return {hg.graph.value: triples_digest(t for t in hg.triples if not (
+        t.predicate.value == _GENERATED and t.subject == hg.graph)) for hg in graphs}
+
+
+def keep_generation_times(graphs: list, digests: dict[str, str], now, store,
+                          store_spec: str | None) -> int:
     """Give each harvested graph that is what the version served holds, apart from its
     prov:generatedAtTime (`now`, the build's time, a Literal), the time the served
     version gives it; returns how many kept one.
 
     A graph's prov:generatedAtTime is so the time of the build that first made it as it
     is: a build that changes one record changes one graph (and the change feed says so)
-    rather than the time of every graph. "The same" is decided by the graph hashes the
-    change feed keeps for the version served (content and provenance, so a new
-    dpg:sourceCommit is a change too): it is the served version, not the build cache,
-    so a ``--full`` build keeps the same times as an incremental one. Nothing is kept
-    when the version served has no graph hashes (a store with no dumps, a remote store)
-    or for a graph with blank nodes (its hashes are of its canonical form)."""
+    rather than the time of every graph. "The same" is decided by `digests`
+    (:func:`graph_digests`) against those published with the version served, so a new
+    dpg:sourceCommit is a change too, and a ``--full`` build keeps the same times as an
+    incremental one (it is the version served, not the build cache). Nothing is kept when
+    the version served has no digests (a store with no dumps, a remote store, a version
+    built before they were published)."""
     import pyoxigraph as ox
 
-    from dpgkg.publish.changes import HASHES_FORMAT, _nt_lines, hash_graph
     from dpgkg.publish.dumps import dumps_root
-    from dpgkg.sources.feed import read_hashes
+    from dpgkg.sources.feed import read_digests
     from dpgkg.store.base import NoGraph
 
     root = dumps_root(store_spec) if store_spec else None
     if root is None:
         return 0
     try:
-        hashes = read_hashes(root, store.version())
-        rows = list(store.query(_TIMES)) if hashes else []
+        served_digests = read_digests(root, store.version())
+        rows = list(store.query(_TIMES)) if served_digests else []
     except NoGraph:
         return 0
-    if not hashes or hashes.get("format") != HASHES_FORMAT:
-        return 0
-    content, provenance = hashes["content"], hashes["provenance"]
-    generated = ox.NamedNode(_GENERATED)
     times = {r["g"].value: r["t"] for r in rows}
+    generated = ox.NamedNode(_GENERATED)
     kept = 0
     for hg in graphs:
         g = hg.graph.value
         served = times.get(g)
-        if served is None or g not in content:
+        if served is None or served == now or served_digests.get(g) != digests.get(g):
             continue
         stamp = ox.Triple(hg.graph, generated, now)
-        if served == now or stamp not in hg.triples:
-            continue
-        triples = list(hg.triples)
-        triples[triples.index(stamp)] = ox.Triple(hg.graph, generated, served)
-        lines = list(dict.fromkeys(_nt_lines(triples)))
-        if any(line.startswith(b"_:") or b" _:" in line for line in lines):
-            continue
-        c, p, _ = hash_graph(g, lines)
-        if c == content[g] and p == provenance.get(g):
-            hg.triples = triples
+        if stamp in hg.triples:
+            hg.triples = list(hg.triples)
+            hg.triples[hg.triples.index(stamp)] = ox.Triple(hg.graph, generated, served)
             kept += 1
     return kept

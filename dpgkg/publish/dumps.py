@@ -9,6 +9,8 @@ Layout, beside the store versions::
     <store>/dumps/<version>/dumps.json      [DumpInfo] of the files above
     <store>/dumps/<version>/graph-hashes.json    {graph IRI: hashes} for the change feed
     <store>/dumps/<version>/changes.json    what changed since the previous build
+    <store>/dumps/<version>/graph-digests.json   {graph IRI: sha256} of the harvested
+                                            graphs, for the next build (its graphs' times)
     <store>/dumps/<version>/void.json       the VoID counts of the graph
 
 A build writes all of it before its version is served (`publish_dumps`, called by the
@@ -170,12 +172,14 @@ def read_dumps(root: Path | None, version: str) -> list[DumpInfo]:
 
 
 def publish_version(store: ox.Store, root: Path, version: str, built_at: str | None = None,
-                    merged_nt: bytes | None = None, difference: tuple | None = None) -> dict:
+                    merged_nt: bytes | None = None, difference: tuple | None = None,
+                    digests: dict | None = None) -> dict:
     """Dumps, graph hashes and the change feed entry of one build; returns the entry.
 
     `difference`: (version, quads removed, quads added) when the store is that version
     changed by those quads; the graph hashes are then the previous version's updated
-    (:func:`updated_hashes`), not computed again over every graph.
+    (:func:`updated_hashes`), not computed again over every graph. `digests`: those of
+    the harvested graphs (:func:`dpgkg.incremental.graph_digests`), kept for the next build.
     Written into ``.<version>.partial/`` and renamed to ``<version>/`` when complete."""
     out = root / f".{version}.partial"
     shutil.rmtree(out, ignore_errors=True)
@@ -199,7 +203,7 @@ def publish_version(store: ox.Store, root: Path, version: str, built_at: str | N
             stats, current = stats.result(), hashes.result()
         (out / VOID_STATISTICS).write_text(json.dumps(stats))
         entry = changes_document(version, previous_version, previous, current, built_at)
-        feed.write_version(out, current, entry)
+        feed.write_version(out, current, entry, digests)
         final, old = root / version, root / f".{version}.old"
         if final.exists():  # published again (a version served already): replace it
             shutil.rmtree(old, ignore_errors=True)
@@ -223,7 +227,8 @@ def _prune(root: Path, keep_version: str) -> None:
             continue
         # The feed entries stay (the feed is the whole history); the graph hashes only
         # serve to compare the next build, and are 2-3 times their size.
-        for name in [*DUMP_FORMATS, "dumps.json", feed.HASHES, feed.LEGACY_HASHES]:
+        for name in [*DUMP_FORMATS, "dumps.json", feed.HASHES, feed.LEGACY_HASHES,
+                     feed.DIGESTS]:
             (root / old / name).unlink(missing_ok=True)
 
 
@@ -298,8 +303,8 @@ def clean_unfinished(root: Path, served: str | None, own: str | None = None) -> 
 
 
 def publish_dumps(settings, version: str, committed: ox.Store | None = None,
-                  merged_nt: bytes | None = None, difference: tuple | None = None
-                  ) -> dict | None:
+                  merged_nt: bytes | None = None, difference: tuple | None = None,
+                  digests: dict | None = None) -> dict | None:
     """Dumps + change feed entry of `version` (None for a remote store, which has none).
 
     `committed`, `merged_nt`: the version as the in-memory store the build staged (about
@@ -317,7 +322,7 @@ def publish_dumps(settings, version: str, committed: ox.Store | None = None,
     if rows and rows[0]["t"] is not None:
         built_at = rows[0]["t"].value
     clean_unfinished(root, served_version(settings.store), own=version)
-    return publish_version(committed, root, version, built_at, merged_nt, difference)
+    return publish_version(committed, root, version, built_at, merged_nt, difference, digests)
 
 
 def after_build(settings, report, committed: ox.Store | None = None,
