@@ -386,7 +386,8 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
                                                               load_tbox(settings))
             elif settings.reasoner == "fast":
                 report.inferred = reasoning.materialise(
-                    writer.query, add, reasoning.compile_rules(load_tbox(settings)))
+                    writer.query, add, reasoning.compile_rules(load_tbox(settings)),
+                    graph=inferred_graph.value)
             else:
                 raise ValueError(f"reasoner {settings.reasoner!r}: expected one of "
                                  f"{', '.join(reasoning.REASONERS)}")
