@@ -371,8 +371,9 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
             if baseline is not None:
                 writer.start_from(*baseline)
         with step("load"):
-            for hg in harvested.graphs:
-                writer.add_graph(hg.graph, hg.triples)
+            # one call for every graph: each call is a transaction of its own
+            writer.add_quads(ox.Quad(t.subject, t.predicate, t.object, hg.graph)
+                             for hg in harvested.graphs for t in hg.triples)
             for f in ontology_files():
                 writer.add_quads(parse_into(f, ox.RdfFormat.TURTLE, ox.NamedNode(ONTOLOGY_IRI)))
             for f in shapes_files():
