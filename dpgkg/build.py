@@ -25,7 +25,7 @@ from dpgkg.harvest import HarvestContext, HarvestResult, Problem
 from dpgkg.harvest.provenance import generation_time
 from dpgkg.incremental import graph_digests, keep_generation_times
 from dpgkg.iris import IRIs
-from dpgkg.publish.dumps import change_counts, publish_dumps, publishing
+from dpgkg.publish.dumps import change_counts, dumps_root, publish_dumps, publishing
 from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PROV, RDF, SHAPES_IRI, lit, parse_into
 from dpgkg.sources import locate, named, read_bytes
 from dpgkg.sources.data import alliance_locations, organisation_rows
@@ -321,7 +321,8 @@ def _build(settings: Settings, progress: Progress | None, validate: bool, publis
             served = open_store(settings.store, settings=settings)
             try:
                 report.extra["generation_times_kept"] = keep_generation_times(
-                    harvested.graphs, digests, generation_time(ctx), served, settings.store)
+                    harvested.graphs, digests, generation_time(ctx), served,
+                    dumps_root(settings.store))
             finally:
                 served.close()
     report.problems = harvested.problems

@@ -227,7 +227,7 @@ def graph_digests(graphs: list) -> dict[str, str]:
 
 
 def keep_generation_times(graphs: list, digests: dict[str, str], now, store,
-                          store_spec: str | None) -> int:
+                          dumps: Path | None) -> int:
     """Give each harvested graph that is what the version served holds, apart from its
     prov:generatedAtTime (`now`, the build's time, a Literal), the time the served
     version gives it; returns how many kept one.
@@ -239,18 +239,17 @@ def keep_generation_times(graphs: list, digests: dict[str, str], now, store,
     dpg:sourceCommit is a change too, and a ``--full`` build keeps the same times as an
     incremental one (it is the version served, not the build cache). Nothing is kept when
     the version served has no digests (a store with no dumps, a remote store, a version
-    built before they were published)."""
+    built before they were published). `dumps`: where the store's dumps are published
+    (:func:`dpgkg.publish.dumps.dumps_root`)."""
     import pyoxigraph as ox
 
-    from dpgkg.publish.dumps import dumps_root
     from dpgkg.sources.feed import read_digests
     from dpgkg.store.base import NoGraph
 
-    root = dumps_root(store_spec) if store_spec else None
-    if root is None:
+    if dumps is None:
         return 0
     try:
-        served_digests = read_digests(root, store.version())
+        served_digests = read_digests(dumps, store.version())
         rows = list(store.query(_TIMES)) if served_digests else []
     except NoGraph:
         return 0
