@@ -354,8 +354,9 @@ def incremental(result: dict) -> str:
     for r in result["incremental"]:
         lines.append(line(f"one record changed ({r['changed']})", r,
                           f"<= {targets['one_record']:g}"))
-    lines.append(line("peer: full build of the changed sources, fresh store",
-                      result["full_from_scratch_after_changes"], None))
+    # results before the peer started from a copy of the store say nothing of it
+    peer = result.get("peer", "full build of the changed sources, fresh store")
+    lines.append(line(f"peer: {peer}", result["full_from_scratch_after_changes"], None))
     same = result["dumps_identical_to_full_build"]
     lines += ["", "Dumps of the last incremental build against the peer's, byte for byte "
               "(version id and build time replaced): " + ", ".join(

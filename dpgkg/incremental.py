@@ -19,6 +19,10 @@ written by :mod:`dpgkg.sources.buildcache`; a remote store has none):
   the new version is written as its difference from it
   (:meth:`dpgkg.store.embedded.EmbeddedWriter.start_from`) instead of whole.
 
+What a graph says about when it was made is taken from the version served, not from the
+cache (:func:`keep_generation_times`): a graph made exactly as that version holds it
+keeps its prov:generatedAtTime, in a ``--full`` build as in an incremental one.
+
 Everything global is still computed whole, from the parts, by every build: the
 harvest (organisations are merged across records there), inference, the validation
 graph, the VoID counts, the catalogue, the dumps and the change feed. So an incremental
@@ -208,3 +212,58 @@ def reconcile_problems(table, names, store_spec: str | None, use: bool = True) -
     problems = list(reconcile(table, names).problems)
     write_cache(root, ORGANISATIONS, {"key": key, "problems": [asdict(p) for p in problems]})
     return problems
+
+
+# When a graph was made: kept from the version served while the graph is the same.
+_GENERATED = "http://www.w3.org/ns/prov#generatedAtTime"
+_TIMES = f"SELECT ?g ?t {{ GRAPH ?g {{ ?g <{_GENERATED}> ?t }} }}"
+
+
+def graph_digests(graphs: list) -> dict[str, str]:
+    """{graph IRI: sha256 of its triples but its own prov:generatedAtTime} of harvested
+    graphs, published with the version (``graph-digests.json``) for the next build."""
+    return {hg.graph.value: triples_digest(t for t in hg.triples if not (
+        t.predicate.value == _GENERATED and t.subject == hg.graph)) for hg in graphs}
+
+
+def keep_generation_times(graphs: list, digests: dict[str, str], now, store,
+                          dumps: Path | None) -> int:
+    """Give each harvested graph that is what the version served holds, apart from its
+    prov:generatedAtTime (`now`, the build's time, a Literal), the time the served
+    version gives it; returns how many kept one.
+
+    A graph's prov:generatedAtTime is so the time of the build that first made it as it
+    is: a build that changes one record changes one graph (and the change feed says so)
+    rather than the time of every graph. "The same" is decided by `digests`
+    (:func:`graph_digests`) against those published with the version served, so a new
+    dpg:sourceCommit is a change too, and a ``--full`` build keeps the same times as an
+    incremental one (it is the version served, not the build cache). Nothing is kept when
+    the version served has no digests (a store with no dumps, a remote store, a version
+    built before they were published). `dumps`: where the store's dumps are published
+    (:func:`dpgkg.publish.dumps.dumps_root`)."""
+    import pyoxigraph as ox
+
+    from dpgkg.sources.feed import read_digests
+    from dpgkg.store.base import NoGraph
+
+    if dumps is None:
+        return 0
+    try:
+        served_digests = read_digests(dumps, store.version())
+        rows = list(store.query(_TIMES)) if served_digests else []
+    except NoGraph:
+        return 0
+    times = {r["g"].value: r["t"] for r in rows}
+    generated = ox.NamedNode(_GENERATED)
+    kept = 0
+    for hg in graphs:
+        g = hg.graph.value
+        served = times.get(g)
+        if served is None or served == now or served_digests.get(g) != digests.get(g):
+            continue
+        stamp = ox.Triple(hg.graph, generated, now)
+        if stamp in hg.triples:
+            hg.triples = list(hg.triples)
+            hg.triples[hg.triples.index(stamp)] = ox.Triple(hg.graph, generated, served)
+            kept += 1
+    return kept

@@ -18,7 +18,10 @@ class NS:
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return NamedNode(self.base + name)
+        # kept as an attribute: the next lookup does not get here (terms are immutable)
+        term = NamedNode(self.base + name)
+        setattr(self, name, term)
+        return term
 
     def __getitem__(self, name: str) -> NamedNode:
         return NamedNode(self.base + name)

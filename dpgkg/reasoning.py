@@ -115,48 +115,67 @@ def _values(rows, width: int) -> str:
     return " ".join("(" + " ".join(f"<{x}>" for x in row[:width]) + ")" for row in sorted(rows))
 
 
-def rule_query(rules: Rules) -> str:
-    """One CONSTRUCT that yields every triple the rules give that is not yet in the store."""
-    parts = []
+def _branches(rules: Rules) -> list[tuple[str, list[str], str]]:
+    """Each rule as (VALUES clause, premises, binds and filters) of one UNION branch."""
+    t = f"<{R_RDF.type}>"
+    out = []
     if rules.subclass:
-        parts.append(f"""{{ VALUES (?c ?d) {{ {_values(rules.subclass, 2)} }}
-            ?s a ?c . BIND(<{R_RDF.type}> AS ?p) BIND(?d AS ?o) FILTER NOT EXISTS {{ ?s a ?d }} }}""")
+        out.append((f"VALUES (?c ?d) {{ {_values(rules.subclass, 2)} }}", ["?s a ?c"],
+                    f"BIND({t} AS ?p) BIND(?d AS ?o) FILTER NOT EXISTS {{ ?s a ?d }}"))
     if rules.subproperty:
-        parts.append(f"""{{ VALUES (?p0 ?p) {{ {_values(rules.subproperty, 2)} }}
-            ?s ?p0 ?o . FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
+        out.append((f"VALUES (?p0 ?p) {{ {_values(rules.subproperty, 2)} }}", ["?s ?p0 ?o"],
+                    "FILTER NOT EXISTS { ?s ?p ?o }"))
     if rules.inverse:
-        parts.append(f"""{{ VALUES (?p0 ?p) {{ {_values(rules.inverse, 2)} }}
-            ?o ?p0 ?s . FILTER(!isLiteral(?s)) FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
+        out.append((f"VALUES (?p0 ?p) {{ {_values(rules.inverse, 2)} }}", ["?o ?p0 ?s"],
+                    "FILTER(!isLiteral(?s)) FILTER NOT EXISTS { ?s ?p ?o }"))
     if rules.domain:
-        parts.append(f"""{{ VALUES (?p0 ?o) {{ {_values(rules.domain, 2)} }}
-            ?s ?p0 ?x . BIND(<{R_RDF.type}> AS ?p) FILTER NOT EXISTS {{ ?s a ?o }} }}""")
+        out.append((f"VALUES (?p0 ?o) {{ {_values(rules.domain, 2)} }}", ["?s ?p0 ?x"],
+                    f"BIND({t} AS ?p) FILTER NOT EXISTS {{ ?s a ?o }}"))
     if rules.range:
-        parts.append(f"""{{ VALUES (?p0 ?o) {{ {_values(rules.range, 2)} }}
-            ?x ?p0 ?s . FILTER(!isLiteral(?s)) BIND(<{R_RDF.type}> AS ?p)
-            FILTER NOT EXISTS {{ ?s a ?o }} }}""")
+        out.append((f"VALUES (?p0 ?o) {{ {_values(rules.range, 2)} }}", ["?x ?p0 ?s"],
+                    f"FILTER(!isLiteral(?s)) BIND({t} AS ?p) FILTER NOT EXISTS {{ ?s a ?o }}"))
     for p, chain in sorted(rules.chains):
-        path = " . ".join(f"?v{i} <{step}> ?v{i + 1}" for i, step in enumerate(chain))
-        parts.append(f"""{{ {path} . BIND(?v0 AS ?s) BIND(<{p}> AS ?p) BIND(?v{len(chain)} AS ?o)
-            FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
+        out.append(("", [f"?v{i} <{step}> ?v{i + 1}" for i, step in enumerate(chain)],
+                    (f"BIND(?v0 AS ?s) BIND(<{p}> AS ?p) BIND(?v{len(chain)} AS ?o) "
+                     "FILTER NOT EXISTS { ?s ?p ?o }")))
     for p in sorted(rules.transitive):
-        parts.append(f"""{{ ?s <{p}> ?m . ?m <{p}> ?o . BIND(<{p}> AS ?p)
-            FILTER NOT EXISTS {{ ?s <{p}> ?o }} }}""")
+        out.append(("", [f"?s <{p}> ?m", f"?m <{p}> ?o"],
+                    f"BIND(<{p}> AS ?p) FILTER NOT EXISTS {{ ?s <{p}> ?o }}"))
     if rules.has_value_in:
-        parts.append(f"""{{ VALUES (?hp ?hv ?o) {{ {_values(rules.has_value_in, 3)} }}
-            ?s ?hp ?hv . BIND(<{R_RDF.type}> AS ?p) FILTER NOT EXISTS {{ ?s a ?o }} }}""")
+        out.append((f"VALUES (?hp ?hv ?o) {{ {_values(rules.has_value_in, 3)} }}",
+                    ["?s ?hp ?hv"], f"BIND({t} AS ?p) FILTER NOT EXISTS {{ ?s a ?o }}"))
     if rules.has_value_out:
-        parts.append(f"""{{ VALUES (?e ?p ?o) {{ {_values(rules.has_value_out, 3)} }}
-            ?s a ?e . FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
+        out.append((f"VALUES (?e ?p ?o) {{ {_values(rules.has_value_out, 3)} }}",
+                    ["?s a ?e"], "FILTER NOT EXISTS { ?s ?p ?o }"))
+    return out
+
+
+def rule_query(rules: Rules, delta: str | None = None) -> str:
+    """One CONSTRUCT that yields every triple the rules give that is not yet in the store.
+
+    `delta`: a named graph that holds every triple added since the rules were last
+    applied to the whole store; then only rule instances with a premise in it are tried
+    (semi-naive evaluation: any other instance gave its triple before)."""
+    parts = []
+    for values, premises, rest in _branches(rules):
+        positions = range(len(premises)) if delta else [None]
+        for i in positions:
+            where = " . ".join(f"GRAPH <{delta}> {{ {x} }}" if j == i else x
+                               for j, x in enumerate(premises))
+            parts.append(f"{{ {values}\n            {where} . {rest} }}")
     if not parts:
         return ""
     return "CONSTRUCT { ?s ?p ?o } WHERE {\n" + "\nUNION\n".join(parts) + "\n}"
 
 
-def materialise(store_query, add_triples, rules: Rules, max_rounds: int = 20) -> int:
+def materialise(store_query, add_triples, rules: Rules, max_rounds: int = 20,
+                graph: str | None = None) -> int:
     """Apply `rules` to a store until fixpoint; returns the number of triples added.
 
     `store_query(sparql)` runs a query over the union of all graphs;
-    `add_triples(triples)` writes pyoxigraph Triples into the inferred graph.
+    `add_triples(triples)` writes pyoxigraph Triples into the inferred graph, whose IRI
+    is `graph` when given: after the first round, the rules are then tried only on
+    instances with a premise in it (:func:`rule_query`).
     """
     query = rule_query(rules)
     if not query:
@@ -168,6 +187,8 @@ def materialise(store_query, add_triples, rules: Rules, max_rounds: int = 20) ->
             return added
         add_triples(new)
         added += len(new)
+        if graph is not None:
+            query = rule_query(rules, delta=graph)
     raise RuntimeError(f"inference did not reach a fixpoint in {max_rounds} rounds")
 
 

@@ -120,3 +120,31 @@ def test_no_local_dumps_for_a_remote_store(spec, tmp_path, monkeypatch):
     assert after_build(Settings(store=spec), SimpleNamespace(version="v1", extra={}),
                        staged) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_void_counts_from_the_merge_are_the_sparql_counts(mini):
+    """What a build writes (counted over its merge as N-Triples) is what the SPARQL
+    aggregates give, on the fixture and on terms that are hard to split: a literal with
+    spaces and " ." inside, a typed literal, blank nodes, a class given twice."""
+    from dpgkg.publish.catalogue.void import count_void_statistics_nt
+    from dpgkg.store.embedded import MERGE_QUERY
+
+    store = ox.Store()
+    store.bulk_extend(named_quads(open_store(mini.store).oxigraph()))
+    g, ex = ox.NamedNode("https://example.org/g"), "https://example.org/"
+    b = ox.BlankNode()
+    store.extend([
+        ox.Quad(b, ox.NamedNode(ex + "says"), ox.Literal("two words . <x> \"q\"\nline"), g),
+        ox.Quad(b, ox.NamedNode(ex + "n"), ox.Literal("7", datatype=ox.NamedNode(
+            "http://www.w3.org/2001/XMLSchema#integer")), g),
+        ox.Quad(b, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                ox.NamedNode(ex + "Thing"), g),
+        ox.Quad(ox.NamedNode(ex + "a"), ox.NamedNode(
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(ex + "Thing"),
+            ox.NamedNode(ex + "other")),
+    ])
+    merged = ox.serialize(store.query(MERGE_QUERY), format=ox.RdfFormat.N_TRIPLES)
+    expected = count_void_statistics(
+        lambda q: store.query(q, use_default_graph_as_union=True))
+    assert count_void_statistics_nt(merged) == expected
+    assert (ex + "Thing", 2) in expected["class_partitions"]

@@ -6,14 +6,17 @@ and country files beside the tiny registry of tests/fixtures/registry (8 records
 build takes ~2 s). The dumps of two builds can differ only in what is inherently per
 build, and the comparison replaces exactly that: the version id (the store's directory
 name, which the build graph's IRI and dct:identifier carry) and the build time (the
-records' prov:generatedAtTime and the build's prov:endedAtTime, one instant per build);
-of the change feed's graph hashes it leaves out the provenance hashes (they hash the
-build time) and the build graph's.
+build's prov:endedAtTime and the prov:generatedAtTime of the graphs it changed, one
+instant per build; a graph unchanged keeps the time the version served gives it, so the
+full build starts from a copy of the store the incremental one starts from); of the
+change feed's graph hashes it leaves out the provenance hashes (they hash the build
+time) and the build graph's.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -66,6 +69,13 @@ def served_quads(store: Path) -> list[str]:
     return sorted(lines)
 
 
+def generation_times(store: Path) -> dict[str, str]:
+    """Each graph's prov:generatedAtTime in the version served."""
+    rows = open_store(str(store)).select(
+        "SELECT ?g ?t { GRAPH ?g { ?g <http://www.w3.org/ns/prov#generatedAtTime> ?t } }")
+    return {r["g"].value: r["t"].value for r in rows}
+
+
 def content_changes(summary: dict) -> dict:
     """The change feed's counts of graphs whose content changed (not only provenance)."""
     return {k: summary["changes"][k] for k in ("added", "changed", "removed")}
@@ -87,17 +97,33 @@ def test_an_incremental_build_validates_the_changed_record_and_equals_a_full_bui
     unchanged = build(sources, store)
     assert unchanged["validation"]["cache"] == {"validated": 0, "reused": RECORDS}
     assert content_changes(unchanged) == {"added": 0, "changed": 0, "removed": 0}
+    # every harvested graph kept the time the first build made it
+    assert unchanged["generation_times_kept"] == len(generation_times(store)) > RECORDS
 
+    # the full build starts from the same version served (a copy of the store): graphs
+    # unchanged keep the time that version gives them, in both builds alike
+    scratch = tmp_path / "scratch"
+    shutil.copytree(store, scratch, symlinks=True)
+    first_times = generation_times(store)
     change_description(sources, "other-dpg", "A nominee whose description was edited.")
     incremental = build(sources, store)
     assert incremental["validation"]["cache"] == {"validated": 1, "reused": RECORDS - 1}
-    assert content_changes(incremental) == {"added": 0, "changed": 1, "removed": 0}
+    # one graph changed, and nothing else did, not even the time a graph was made: the
+    # build graph's provenance is the only other change
+    assert incremental["changes"] == {"added": 0, "changed": 1, "provenance": 1, "removed": 0}
     feed = json.loads((dumps_root(str(store)) / open_store(str(store)).version()
                        / "changes.json").read_text())
     assert [c["graph"].rsplit("/", 2)[-2:] for c in feed["changed"]
             if c.get("changed") != "provenance"] == [["nominees", "other-dpg"]]
+    assert [c["graph"].rsplit("/", 1)[-1] for c in feed["changed"]
+            if c.get("changed") == "provenance"] == ["build"]
+    times = generation_times(store)
+    edited = next(g for g in times if g.endswith("/nominees/other-dpg"))
+    assert times[edited] != first_times[edited]
+    assert {g: t for g, t in times.items() if g != edited} == \
+        {g: t for g, t in first_times.items() if g != edited}
+    assert incremental["store_delta"]["added"] < 20  # the record, its results, the build
 
-    scratch = tmp_path / "scratch"
     full = build(sources, scratch, "--full")
     assert full["validation"]["cache"] == {"validated": RECORDS, "reused": 0}
     for key in ("records", "graphs", "triples", "inferred"):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from dpgkg.harvest import HarvestContext
 from dpgkg.rdf import DCAT, DCT, DPG, PROV, RDF, XSD, lit
+
+
+def generation_time(ctx: HarvestContext) -> Literal:
+    """The build's time as an xsd:dateTime: each graph's prov:generatedAtTime when made."""
+    return lit(ctx.retrieved.isoformat().replace("+00:00", "Z"), XSD.dateTime)
 
 
 def graph_provenance(
@@ -21,8 +26,7 @@ def graph_provenance(
         Triple(graph, RDF.type, DPG.RecordGraph),
         Triple(graph, PROV.wasDerivedFrom, ctx.iris.source(source)),
         Triple(graph, DPG.sourcePath, lit(path)),
-        Triple(graph, PROV.generatedAtTime,
-               lit(ctx.retrieved.isoformat().replace("+00:00", "Z"), XSD.dateTime)),
+        Triple(graph, PROV.generatedAtTime, generation_time(ctx)),
     ]
     if ctx.commit:
         triples.append(Triple(graph, DPG.sourceCommit, lit(ctx.commit)))

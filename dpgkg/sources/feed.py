@@ -2,6 +2,7 @@
 
     <store>/dumps/<version>/graph-hashes.json   {graph IRI: content/provenance sha256}
     <store>/dumps/<version>/changes.json        what changed since the previous build
+    <store>/dumps/<version>/graph-digests.json  {graph IRI: sha256} of the harvested graphs
 
 The entry of every build is kept, so the feed holds the whole build history; the
 hashes, needed only to compare the next build, are pruned with the old dumps. Builds before graph-hashes.json
@@ -23,6 +24,7 @@ from pathlib import Path
 HASHES = "graph-hashes.json"
 LEGACY_HASHES = "record-hashes.json"
 ENTRY = "changes.json"
+DIGESTS = "graph-digests.json"
 
 
 def built_versions(root: Path | None) -> list[str]:
@@ -32,10 +34,24 @@ def built_versions(root: Path | None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def write_version(out: Path, hashes: dict, entry: dict) -> None:
-    """Write one build's hashes and feed entry into its (not yet renamed) folder."""
+def write_version(out: Path, hashes: dict, entry: dict, digests: dict | None = None) -> None:
+    """Write one build's hashes and feed entry into its (not yet renamed) folder, and
+    the digests of its harvested graphs when given (:func:`read_digests`)."""
     (out / HASHES).write_text(json.dumps(hashes, indent=0, sort_keys=True))
     (out / ENTRY).write_text(json.dumps(entry, indent=1))
+    if digests is not None:
+        (out / DIGESTS).write_text(json.dumps(digests, indent=0, sort_keys=True))
+
+
+def read_digests(root: Path, version: str) -> dict:
+    """{graph IRI: digest} of the graphs a build harvested, which the next build compares
+    its own with (:func:`dpgkg.incremental.keep_generation_times`); {} when there are
+    none or they cannot be read."""
+    try:
+        digests = json.loads((root / version / DIGESTS).read_text())
+    except (OSError, ValueError):
+        return {}
+    return digests if isinstance(digests, dict) else {}
 
 
 def read_hashes(root: Path, version: str) -> dict | None:

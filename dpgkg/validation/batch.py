@@ -93,6 +93,17 @@ class Running:
         self._cancel()
 
 
+def worker_start() -> None:
+    """What a forked validation worker sets first: the default SIGTERM (the pool ends
+    it with it; the CLI's handler, which unwinds the build, is not the worker's to run),
+    and the garbage collector on (a build turns it off in its own process; pySHACL's
+    graphs make reference cycles)."""
+    import gc
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.enable()
+
+
 def start_many(items: list, eng: Engine, workers: int | None = None, batch: int = 48,
                keep_report: bool = False, prepare=None, progress=None) -> Running:
     """:func:`validate_many`, started: with worker processes, they are forked now (so a
@@ -119,8 +130,7 @@ def start_many(items: list, eng: Engine, workers: int | None = None, batch: int 
     _POOL.update(chunks=chunks, engine=eng, prepare=prepare)
     # The workers take the default SIGTERM: the pool ends them with it, and the CLI's
     # handler (which unwinds the build) is not theirs to run.
-    pool = mp.get_context("fork").Pool(workers, initializer=signal.signal,
-                                       initargs=(signal.SIGTERM, signal.SIG_DFL))
+    pool = mp.get_context("fork").Pool(workers, initializer=worker_start)
     parts: list = []
     failed: list[BaseException] = []
 

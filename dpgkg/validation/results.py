@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from dpgkg.config import Settings
 from dpgkg.incremental import ValidationCache
 from dpgkg.rdf import DPG, DPGSH, RDF, SDGO
-from dpgkg.validation.batch import Running, start_many
+from dpgkg.validation.batch import Running, start_many, worker_start
 from dpgkg.validation.engine import (
     Engine,
     _goal_triples,
@@ -114,12 +114,10 @@ _BACKGROUND: dict = {}
 
 def _in_background(todo: list[_Job], engine_args: tuple, progress=None) -> Running:
     import multiprocessing as mp
-    import signal
 
     _BACKGROUND.update(todo=todo, engine_args=engine_args)
-    # forked now, before the build opens its store; the default SIGTERM, as in start_many
-    pool = mp.get_context("fork").Pool(1, initializer=signal.signal,
-                                       initargs=(signal.SIGTERM, signal.SIG_DFL))
+    # forked now, before the build opens its store; started as start_many's workers are
+    pool = mp.get_context("fork").Pool(1, initializer=worker_start)
     pending = pool.apply_async(_validate_in_background)
 
     def cancel() -> None:
@@ -172,23 +170,29 @@ def _write_results(writer, outcomes: list[Outcome], settings: Settings) -> dict:
     ]
     counts: dict[str, Counter] = {k: Counter() for k in KEYS}
     failing = Counter()
+    # the same few terms in every result, made once (~60k triples at 1x)
+    T = ox.Triple
+    a, result, validated, indicator, status, source_file, message = (
+        RDF.type, DPG.ValidationResult, DPG.validatedRecord, DPG.indicator, DPG.status,
+        DPG.sourceFile, DPG.message)
+    indicators = {k: DPG[f"Indicator{k}"] if k in INDICATORS else (
+        DPGSH.RegistryGroup if k == "registry" else DPGSH.StructureGroup) for k in KEYS}
+    statuses: dict[str, ox.Literal] = {}
     for o in outcomes:
         record = ox.NamedNode(o.subject)
         folder, rid = o.source.split("/", 1)
+        source = ox.Literal(f"{o.source}.json")
         for k, v in o.indicators.items():
             counts[k][v["status"]] += 1
             node = iris.part(graph, f"{folder}-{rid}-{k}")
-            ind = DPG[f"Indicator{k}"] if k in INDICATORS else (
-                DPGSH.RegistryGroup if k == "registry" else DPGSH.StructureGroup)
-            triples += [
-                ox.Triple(node, RDF.type, DPG.ValidationResult),
-                ox.Triple(node, DPG.validatedRecord, record),
-                ox.Triple(node, DPG.indicator, ind),
-                ox.Triple(node, DPG.status, lit(v["status"])),
-                ox.Triple(node, DPG.sourceFile, lit(f"{o.source}.json")),
-            ]
+            ind = indicators.get(k) or indicators.setdefault(k, DPGSH.StructureGroup)
+            st = statuses.get(v["status"]) or statuses.setdefault(v["status"],
+                                                                  lit(v["status"]))
+            triples += [T(node, a, result), T(node, validated, record),
+                        T(node, indicator, ind), T(node, status, st),
+                        T(node, source_file, source)]
             for m in dict.fromkeys(f"{m['severity']}: {m['message']}" for m in v["messages"]):
-                triples.append(ox.Triple(node, DPG.message, lit(m)))
+                triples.append(T(node, message, ox.Literal(m)))
         if not o.conforms:
             failing[folder] += 1
     writer.add_graph(graph, triples)

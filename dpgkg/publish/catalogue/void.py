@@ -91,6 +91,45 @@ def count_void_statistics(query) -> dict:
     return stats
 
 
+_TYPE_NT = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+def _term_value(object_nt: bytes) -> str:
+    """The value (what SPARQL's ``?c`` binds) of an N-Triples object ending in " ."."""
+    if object_nt.startswith(b"<"):
+        return object_nt[1:-3].decode()
+    line = b"<urn:x:s> <urn:x:p> " + object_nt
+    return next(iter(ox.parse(line, format=ox.RdfFormat.N_TRIPLES))).object.value
+
+
+def count_void_statistics_nt(merged_nt: bytes) -> dict:
+    """The VoID counts of :func:`count_void_statistics`, from the union graph as
+    N-Triples (each triple once, one per line, as pyoxigraph writes them): a pass over
+    the lines instead of seven SPARQL aggregates over the store (~0.1 s against ~0.5 s
+    at 1x). A term is counted by its N-Triples form, which is one per term."""
+    subjects: set[bytes] = set()
+    predicates: set[bytes] = set()
+    objects: set[bytes] = set()
+    members: dict[bytes, set[bytes]] = {}
+    triples = 0
+    for line in merged_nt.split(b"\n"):
+        if not line:
+            continue
+        s, p, o = line.split(b" ", 2)  # o ends with " ." (a literal may hold spaces)
+        triples += 1
+        subjects.add(s)
+        predicates.add(p)
+        objects.add(o)
+        if p == _TYPE_NT:
+            members.setdefault(o, set()).add(s)
+    partitions = sorted((_term_value(o), len(ss)) for o, ss in members.items())
+    return {"triples": triples,
+            "entities": sum(1 for s in subjects if s.startswith(b"<")),
+            "classes": len(members), "properties": len(predicates),
+            "distinctSubjects": len(subjects), "distinctObjects": len(objects),
+            "class_partitions": partitions}
+
+
 def graph_dataset_triples(store: Store, *, base_iri: str, root: str | None = None,
                           dumps: Iterable = (), dumps_path: str = "dumps/",
                           sparql_path: str = "sparql", saved_statistics: Path | None = None
