@@ -24,10 +24,11 @@ from dpgkg.store.remote.spec import (
 )
 from dpgkg.store.remote.virtuoso import (
     _DEADLOCK,
-    DEADLOCK_RETRIES,
     STALE_SWAP,
+    UPDATE_DEADLOCK_SECONDS,
     VirtuosoGuard,
     _dataset_defines,
+    deadlock_pause,
 )
 from dpgkg.store.remote.writer import RemoteWriter
 
@@ -168,16 +169,20 @@ class RemoteStore(ProtocolClient, VirtuosoGuard, ControlGraph, Publisher, Store)
             # Virtuoso's endpoint may commit row by row (log-enable 2/3); 1 makes the
             # request one transaction, which the atomic swap needs.
             sparql = "DEFINE sql:log-enable 1\n" + sparql
-        for attempt in range(DEADLOCK_RETRIES + 1):
+        give_up = time.monotonic() + UPDATE_DEADLOCK_SECONDS
+        attempt = 0
+        while True:
             try:
                 self._sparql(sparql, None, [], self.write_timeout)
                 return
             except StoreUnavailable as exc:
                 # A deadlock with concurrent readers rolls the request back: run it again.
-                if attempt == DEADLOCK_RETRIES or not _DEADLOCK.search(str(exc)):
+                pause = deadlock_pause(attempt)
+                if time.monotonic() + pause > give_up or not _DEADLOCK.search(str(exc)):
                     raise
-                log.info("update deadlocked with readers, retrying (%d)", attempt + 1)
-                time.sleep(0.05 * 2 ** attempt)
+                attempt += 1
+                log.info("update deadlocked with readers, retrying (%d)", attempt)
+                time.sleep(pause)
 
     def writer(self) -> RemoteWriter:
         return RemoteWriter(self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import time
 from typing import TYPE_CHECKING
@@ -25,6 +26,14 @@ _DEADLOCK = re.compile(r"\b(40001|SR172)\b|[Dd]eadlock")
 
 
 DEADLOCK_RETRIES = 8
+# An update (the swap) deadlocked again and again by readers that keep reading: it tries
+# for this long, with jittered pauses so it does not meet the readers' retries in step.
+UPDATE_DEADLOCK_SECONDS = 30.0
+
+
+def deadlock_pause(attempt: int) -> float:
+    """Seconds to wait before the next try: doubling from 50 ms, at most 1 s, jittered."""
+    return min(1.0, 0.05 * 2 ** attempt) * (0.5 + random.random())
 
 
 # Virtuoso: the swap marker is read serializable (so the read waits for a swap that is
