@@ -79,7 +79,7 @@ def start_pool(app) -> QueryPool:
         env["DPGKG_STORE_PASSWORD"] = st.store_password
     qp = QueryPool(st.store, env=env,
                    size=int(cfg.get("SPARQL_WORKERS", st.query_workers)),
-                   in_memory=bool(cfg.get("SPARQL_IN_MEMORY", False)),
+                   in_memory=bool(cfg.get("SPARQL_IN_MEMORY", st.query_in_memory)),
                    hold_bytes=int(cfg.get("SPARQL_HOLD_BYTES", st.hold_bytes)),
                    # A remote store is reached over the network; a local one needs none
                    # unless federated calls are allowed.
