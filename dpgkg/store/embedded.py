@@ -196,6 +196,9 @@ class EmbeddedWriter(StoreWriter):
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         self.store.bulk_extend(quads)
 
+    def add_graph_nt(self, graph: ox.NamedNode, data: bytes) -> None:
+        self.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+
     def query(self, sparql: str):
         return self.store.query(sparql, use_default_graph_as_union=True)
 
