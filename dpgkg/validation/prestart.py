@@ -44,12 +44,11 @@ def _warm() -> None:
 def _validate(jobs: list[tuple], reference: bytes, approvals: bytes) -> list[tuple]:
     from dpgkg.validation.batch import _prepare_and_validate
     from dpgkg.validation.records import _Job
-    from dpgkg.validation.results import set_reference
 
     if "error" in _WARM:
         raise _WARM["error"]
     eng = _WARM["engine"]
-    set_reference(eng, _triples(reference), _triples(approvals))
+    eng.set_reference(_triples(reference), _triples(approvals))
     todo = [_Job(source=src, triples=_triples(nt), extra=extra, subject=subject)
             for src, nt, extra, subject in jobs]
     outs = _prepare_and_validate(todo, eng, None, False)

@@ -22,7 +22,6 @@ from dpgkg.validation.engine import (
 from dpgkg.validation.prestart import portable
 from dpgkg.validation.records import _Job
 from dpgkg.validation.status import INDICATORS, KEYS, InputError, Outcome
-from dpgkg.validation.terms import _triple_to_rdflib
 
 
 def validate_store_records(writer, harvested, settings: Settings, progress=None) -> dict:
@@ -160,20 +159,8 @@ def _validate_in_background() -> list[tuple]:
 
 def _engine(settings: Settings, reg, reference: list, approvals: list) -> Engine:
     eng = Engine(settings, reg, reference=reference)
-    set_reference(eng, reference, approvals)
+    eng.set_reference(reference, approvals)
     return eng
-
-
-def set_reference(eng: Engine, reference: list, approvals: list) -> None:
-    """The reference triples records are validated with: `reference` (as the Engine
-    reads them) and the approvals the registry's schema adds."""
-    eng._ref = {}
-    for t in reference:
-        if isinstance(t.subject, ox.NamedNode):
-            eng._ref.setdefault(t.subject.value, []).append(_triple_to_rdflib(t))
-    for triple in approvals:
-        t = _triple_to_rdflib(triple)
-        eng._ref.setdefault(str(t[0]), []).append(t)
 
 
 def _write_results(writer, outcomes: list[Outcome], settings: Settings) -> dict:
