@@ -467,14 +467,18 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
 
         def before_swap(version: str, staged, merged_nt) -> None:
             with step("publish"):  # dumps, VoID counts, change feed of the new version
-                entry = publish_dumps(settings, version, staged, merged_nt,
-                                      getattr(writer, "difference", None), digests)
+                difference = getattr(writer, "written_difference", None)
+                entry = publish_dumps(settings, version, staged, merged_nt, difference,
+                                      digests)
             if entry is not None:
                 report.extra["changes"] = change_counts(entry)
 
         with step("swap"):  # the new version written to the store, published, swapped in
             report.version = writer.commit(before_swap=before_swap if publish else None)
-        report.timings["swap"] -= report.timings.get("publish", 0.0)
+        # publishing runs beside the writing of the version (see EmbeddedWriter.commit):
+        # "swap" is what the swap took beyond it
+        report.timings["swap"] = max(0.0, report.timings["swap"]
+                                     - report.timings.get("publish", 0.0))
         if tracked:
             report.extra["store_delta"] = writer.delta
             keep_baseline(settings.store, report.version, writer.staged_nquads)

@@ -100,8 +100,9 @@ class StoreWriter(ABC):
         """Make this version the one served; returns its version id.
 
         `before_swap(version, staged, merged_nt)`, when given, runs once the new version
-        is complete in the store and before it is served (with the version staged in
-        memory and its merge as N-Triples, or None); if it raises, nothing is swapped in.
+        is complete (in the store, or staged in memory while it is written to the store)
+        and before it is served (with the version staged in memory and its merge as
+        N-Triples, or None); if it raises, nothing is swapped in.
         """
 
     @abstractmethod
