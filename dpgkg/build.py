@@ -23,7 +23,13 @@ from dpgkg import reasoning
 from dpgkg.config import ONTOLOGY_DIR, SHAPES_DIR, Settings, asset_files
 from dpgkg.harvest import HarvestContext, HarvestResult, Problem
 from dpgkg.harvest.provenance import generation_time
-from dpgkg.incremental import graph_digests, keep_generation_times
+from dpgkg.incremental import (
+    cache_root,
+    graph_digests,
+    keep_generation_times,
+    keep_records,
+    record_memo,
+)
 from dpgkg.iris import IRIs
 from dpgkg.publish.dumps import change_counts, dumps_root, publish_dumps, publishing
 from dpgkg.rdf import DCT, DPG, ONTOLOGY_IRI, PROV, RDF, SHAPES_IRI, lit, parse_into
@@ -165,12 +171,15 @@ def shapes_files() -> list[Path]:
 
 
 def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | None = None,
-                cache: bool | None = None) -> HarvestResult:
+                cache: bool | None = None, memo=None, notes: dict | None = None
+                ) -> HarvestResult:
     """Read every source and convert it; problems are collected, not raised.
 
     `cache`: True takes what the organisation table leaves unsettled from the build cache
     beside the store when the names are unchanged, False computes it and writes the cache
-    afresh, None uses none."""
+    afresh, None uses none. `memo`: the registry records converted by earlier builds
+    (:func:`dpgkg.incremental.record_memo`). `notes` (the build summary's) is told
+    whether the history's fold was reused."""
     from dpgkg.harvest.alliance import harvest_alliance
     from dpgkg.harvest.countries import CountryMatcher, country_graph
     from dpgkg.harvest.licences import LicenceIndex
@@ -198,9 +207,9 @@ def harvest_all(settings: Settings, ctx: HarvestContext, progress: Progress | No
         licences = LicenceIndex.from_registry(registry_location)
         registry = harvest_registry(registry_location, ctx, countries=matcher,
                                     licences=licences, organisations=organisations,
-                                    organisation_names=names)
+                                    organisation_names=names, memo=memo)
     result.extend(registry)
-    result.problems.extend(_history(settings, registry, ctx, licences))
+    result.problems.extend(_history(settings, registry, ctx, licences, cache, notes))
     _schema_approvals(settings, licences)
     result.graphs.append(licences.licence_graph(ctx))
     result.graphs.append(organisation_graph(organisations, ctx))
@@ -249,25 +258,40 @@ def _schema_approvals(settings: Settings, licences) -> None:
 
 
 def _history(settings: Settings, registry: HarvestResult, ctx: HarvestContext,
-             licences) -> list[Problem]:
+             licences, cache: bool | None = None, notes: dict | None = None) -> list[Problem]:
     """Dates and changes from the registry's git history onto the record graphs; without
     a history, one warning that they are unknown. A history that cannot be read or is not
     the registry stops the build (SourceError) before the store is touched."""
-    from dpgkg.harvest.history import attach_history
-    from dpgkg.sources.history import load_history
+    from dpgkg.harvest.history import attach_folded, fold
+    from dpgkg.incremental import history_fold
+    from dpgkg.sources.history import head_commit, open_history, read_history
 
     if not settings.history:
         return [Problem(source="history", severity="warning", message=(
             "no registry history given (--history PATH|URL, DPGKG_HISTORY): records' dates "
             "(dct:issued, dct:modified) and stage changes are unknown and left out"))]
     with named("history"):
-        history = load_history(settings.history, settings.cache_dir)
+        repo = open_history(settings.history, settings.cache_dir)
+        head = head_commit(repo)
 
     def normalise(raw: str) -> str | None:
         return licences.normalise(raw, record_use=False)[0]
 
-    return attach_history(registry, history, ctx, normalise,
-                          lambda key: licences.info(key) is not None)
+    def compute() -> tuple:
+        with named("history"):
+            history = read_history(repo, settings.history, settings.cache_dir)
+        return fold(history, normalise), history.problems
+
+    folded, problems, how = history_fold(settings.store, head, compute, use=bool(cache))
+    if notes is not None:
+        notes["history_fold"] = how
+    return attach_folded(registry, folded, problems, ctx,
+                         lambda key: licences.info(key) is not None)
+
+
+def _sdg_ontology(settings: Settings) -> bytes:
+    with named("sdg-ontology"):
+        return read_bytes(locate("sdg-ontology", settings))
 
 
 def load_tbox(settings: Settings) -> rdflib.Graph:
@@ -275,8 +299,7 @@ def load_tbox(settings: Settings) -> rdflib.Graph:
     g = rdflib.Graph()
     for f in ontology_files():
         g.parse(f, format="turtle")
-    with named("sdg-ontology"):
-        g.parse(data=read_bytes(locate("sdg-ontology", settings)), format="turtle")
+    g.parse(data=_sdg_ontology(settings), format="turtle")
     return g
 
 
@@ -313,9 +336,32 @@ def _build(settings: Settings, progress: Progress | None, validate: bool, publis
     iris = IRIs(settings.base_iri)
     t0 = time.perf_counter()
 
+    # An incremental build validates few records: the process that will is forked now,
+    # while this one is small, and reads the shapes during the harvest.
+    prestarted = None
+    if validate and not full and cache_root(settings.store) is not None:
+        from dpgkg.validation.engine import _registry_dir
+        from dpgkg.validation.prestart import Prestarted
+
+        prestarted = Prestarted(settings, _registry_dir(settings, None))
+    try:
+        return _harvest_and_swap(settings, progress, validate, publish, allow_shrink, full,
+                                 report, step, iris, t0, prestarted)
+    finally:
+        if prestarted is not None:
+            prestarted.cancel()
+
+
+def _harvest_and_swap(settings: Settings, progress: Progress | None, validate: bool,
+                      publish: bool, allow_shrink: bool, full: bool, report: BuildReport,
+                      step, iris: IRIs, t0: float, prestarted) -> BuildReport:
     with step("harvest"):
         ctx = HarvestContext(iris)
-        harvested = harvest_all(settings, ctx, progress, cache=not full)
+        memo = record_memo(settings.store, use=not full)
+        harvested = harvest_all(settings, ctx, progress, cache=not full, memo=memo,
+                                notes=report.extra)
+        if memo is not None:
+            report.extra["harvest_cache"] = memo.summary()
         digests = graph_digests(harvested.graphs)
         if settings.store:  # graphs unchanged keep the time the version served gives
             served = open_store(settings.store, settings=settings)
@@ -339,12 +385,13 @@ def _build(settings: Settings, progress: Progress | None, validate: bool, publis
 
         advance = progress("records validated", report.records) if progress else None
         validation = start_store_validation(harvested, settings, progress=advance,
-                                            cache=not full)
+                                            cache=not full, prestarted=prestarted)
     try:
         _load_and_swap(settings, report, harvested, ctx, step, validation, publish,
                        allow_shrink, full, digests)
         if validation is not None:
             validation.save()  # only once the version is served
+        keep_records(settings.store, memo)
     finally:
         if validation is not None:
             validation.cancel()
@@ -359,7 +406,7 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
     the version served, publish its dumps and swap it in (written as its difference from
     the version served, when the build cache holds that one and not `full`); returns
     the writer."""
-    from dpgkg.incremental import cache_root, keep_baseline, served_baseline
+    from dpgkg.incremental import compiled_rules, keep_baseline, served_baseline
 
     iris = ctx.iris
     store = open_store(settings.store, settings=settings)
@@ -387,9 +434,12 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
                 report.inferred = reasoning.materialise_owlrl(writer.query, add,
                                                               load_tbox(settings))
             elif settings.reasoner == "fast":
-                report.inferred = reasoning.materialise(
-                    writer.query, add, reasoning.compile_rules(load_tbox(settings)),
-                    graph=inferred_graph.value)
+                rules, how = compiled_rules(
+                    settings.store, _sdg_ontology(settings),
+                    lambda: reasoning.compile_rules(load_tbox(settings)), use=not full)
+                report.extra["rules"] = how
+                report.inferred = reasoning.materialise(writer.query, add, rules,
+                                                        graph=inferred_graph.value)
             else:
                 raise ValueError(f"reasoner {settings.reasoner!r}: expected one of "
                                  f"{', '.join(reasoning.REASONERS)}")
@@ -417,14 +467,18 @@ def _load_and_swap(settings: Settings, report: BuildReport, harvested, ctx: Harv
 
         def before_swap(version: str, staged, merged_nt) -> None:
             with step("publish"):  # dumps, VoID counts, change feed of the new version
-                entry = publish_dumps(settings, version, staged, merged_nt,
-                                      getattr(writer, "difference", None), digests)
+                difference = getattr(writer, "written_difference", None)
+                entry = publish_dumps(settings, version, staged, merged_nt, difference,
+                                      digests)
             if entry is not None:
                 report.extra["changes"] = change_counts(entry)
 
         with step("swap"):  # the new version written to the store, published, swapped in
             report.version = writer.commit(before_swap=before_swap if publish else None)
-        report.timings["swap"] -= report.timings.get("publish", 0.0)
+        # publishing runs beside the writing of the version (see EmbeddedWriter.commit):
+        # "swap" is what the swap took beyond it
+        report.timings["swap"] = max(0.0, report.timings["swap"]
+                                     - report.timings.get("publish", 0.0))
         if tracked:
             report.extra["store_delta"] = writer.delta
             keep_baseline(settings.store, report.version, writer.staged_nquads)

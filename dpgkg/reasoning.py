@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import owlrl
 import pyoxigraph as ox
 import rdflib
 from rdflib import OWL as R_OWL
@@ -47,6 +46,34 @@ class Rules:
 
     def size(self) -> int:
         return sum(len(getattr(self, f)) for f in self.__dataclass_fields__)
+
+    def to_json(self) -> dict:
+        """The tables as sorted lists (a build cache keeps them)."""
+        out = {}
+        for f in self.__dataclass_fields__:
+            rows = getattr(self, f)
+            out[f] = sorted([r[0], list(r[1])] if f == "chains" else r for r in rows)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> Rules:
+        """What :meth:`to_json` gave (KeyError, TypeError or ValueError when it is not)."""
+        rules = cls()
+        for f in cls.__dataclass_fields__:
+            rows = data[f]
+            if not isinstance(rows, list):
+                raise TypeError(f"{f}: not a list")
+            if f == "transitive":
+                value = {str(r) for r in rows}
+            elif f == "chains":
+                value = {(str(p), tuple(map(str, c))) for p, c in rows}
+            else:
+                value = {tuple(map(str, r)) for r in rows}
+                width = 3 if f.startswith("has_value") else 2
+                if any(len(r) != width for r in value):
+                    raise ValueError(f"{f}: rows of {width} expected")
+            setattr(rules, f, value)
+        return rules
 
 
 def _closure(pairs: set[tuple]) -> dict:
@@ -203,6 +230,8 @@ def owlrl_entailed(tbox: rdflib.Graph, abox: rdflib.Graph) -> set[tuple]:
     """owlrl's OWL 2 RL closure of the ontology and the data, kept to what the fast
     reasoner materialises: new statements about the data's IRIs, without the built-in
     vocabulary's own axioms, blank nodes or owl:sameAs smushing (see the module doc)."""
+    import owlrl  # the reference reasoner: only imported when asked for
+
     g = rdflib.Graph()
     g += tbox
     g += abox

@@ -275,3 +275,29 @@ def test_a_repository_that_is_not_the_registry(tmp_path):
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "x")
     with pytest.raises(SourceError, match="not the DPG registry"):
         open_history(str(repo), tmp_path / "cache")
+
+
+def test_a_kept_fold_reads_back_the_same_and_only_for_its_head(history_clone, tmp_path):
+    from dpgkg.harvest.history import folded_from_json, folded_to_json
+    from dpgkg.incremental import cache_root, history_fold
+
+    history = load_history(str(history_clone), tmp_path / "cache")
+    folded = fold(history, lambda raw: raw)
+    again = folded_from_json(json.loads(json.dumps(folded_to_json(folded,
+                                                                  history.problems))))
+    assert again == (folded, history.problems)
+
+    store, made = str(tmp_path / "store"), []
+
+    def compute():
+        made.append(1)
+        return folded, history.problems
+
+    assert history_fold(store, history.head, compute)[2] == "folded"
+    assert history_fold(store, history.head, compute) == (folded, history.problems, "reused")
+    assert history_fold(store, "0" * 40, compute)[2] == "folded"   # another head
+    kept = cache_root(store) / "history.json"
+    kept.write_text(kept.read_text().replace('\\"head\\"', '\\"hexd\\"', 1))
+    assert history_fold(store, "0" * 40, compute)[2] == "damaged"  # its checksum fails
+    assert history_fold(store, "0" * 40, compute, use=False)[2] == "folded"
+    assert len(made) == 4

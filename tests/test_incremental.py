@@ -108,6 +108,13 @@ def test_an_incremental_build_validates_the_changed_record_and_equals_a_full_bui
     change_description(sources, "other-dpg", "A nominee whose description was edited.")
     incremental = build(sources, store)
     assert incremental["validation"]["cache"] == {"validated": 1, "reused": RECORDS - 1}
+    # only the edited record was converted again; the others' conversions were reused
+    converted = first["harvest_cache"]["converted"]
+    assert first["harvest_cache"] == {"reused": 0, "converted": converted, "damaged": 0}
+    assert unchanged["harvest_cache"] == {"reused": converted, "converted": 0, "damaged": 0}
+    assert incremental["harvest_cache"] == {"reused": converted - 1, "converted": 1,
+                                            "damaged": 0}
+    assert incremental["rules"] == "reused"
     # one graph changed, and nothing else did, not even the time a graph was made: the
     # build graph's provenance is the only other change
     assert incremental["changes"] == {"added": 0, "changed": 1, "provenance": 1, "removed": 0}
@@ -126,6 +133,7 @@ def test_an_incremental_build_validates_the_changed_record_and_equals_a_full_bui
 
     full = build(sources, scratch, "--full")
     assert full["validation"]["cache"] == {"validated": RECORDS, "reused": 0}
+    assert full["harvest_cache"]["reused"] == 0 and full["rules"] == "compiled"
     for key in ("records", "graphs", "triples", "inferred"):
         assert incremental[key] == full[key], key
     assert incremental["validation"]["by_indicator"] == full["validation"]["by_indicator"]
@@ -190,6 +198,28 @@ def test_a_damaged_or_stale_cache_only_costs_time(sources, tmp_path):
     again = build(sources, store)
     assert again["validation"]["cache"]["reused"] == RECORDS
     assert again["store_delta"] is not None
+
+
+def test_damaged_record_conversions_are_converted_again_and_named(sources, tmp_path):
+    store = tmp_path / "store"
+    build(sources, store)
+    times = generation_times(store)
+    entries = sorted((cache_root(str(store)) / "records").iterdir())
+    assert len(entries) > 2
+    entries[0].write_bytes(entries[0].read_bytes()[:-40])       # cut short: not JSON
+    entry = json.loads(entries[1].read_bytes())
+    entry["nt"] = entry["nt"].replace("<", "<x", 1)              # its checksum no longer holds
+    entries[1].write_text(json.dumps(entry))
+    rules = cache_root(str(store)) / "rules.json"
+    rules.write_text(rules.read_text().replace('"subclass":[[', '"subclass":[[1,', 1))
+    damaged = build(sources, store)
+    assert damaged["harvest_cache"]["damaged"] == 2
+    assert damaged["rules"] == "damaged"
+    # the same graphs, made again: no content changed, and every graph kept its time
+    assert content_changes(damaged) == {"added": 0, "changed": 0, "removed": 0}
+    assert generation_times(store) == times
+    again = build(sources, store)
+    assert again["harvest_cache"]["damaged"] == 0 and again["rules"] == "reused"
 
 
 def test_cache_files_and_digests(tmp_path):

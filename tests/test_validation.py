@@ -302,6 +302,9 @@ class _Writer:
     def add_graph(self, graph, triples):
         self.store.extend([ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples])
 
+    def add_graph_nt(self, graph, data):  # as StoreWriter does
+        self.add_graph(graph, ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+
 
 def test_validate_store_records_answers_which_dpgs_fail():
     """Reference data as the build has it: the SDG goals in the harvested KOS graph."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -65,6 +67,9 @@ class CountryMatcher:
         self.unmatched: Counter = Counter()
         self.not_countries: Counter = Counter()
         self._cache: dict[str, str | None] = {}
+        # what matching depends on besides the code (a build cache's key)
+        self.fingerprint = hashlib.sha256(json.dumps(
+            [list(r.items()) for r in rows], ensure_ascii=False, default=str).encode()).hexdigest()
         codes_index: dict[str, str] = {}
         for row in rows:
             a2 = (row.get(A2) or "").strip().upper()

@@ -195,6 +195,19 @@ class Directory:
                 label = normalise_name(s)
                 self._sectors.setdefault(iris.sector(label).value, Counter())[label] += 1
 
+    def fingerprint(self) -> str:
+        """sha256 of all a record's conversion reads here (the organisation table is
+        data/, part of the package's own fingerprint)."""
+        import hashlib
+        import json
+
+        def counts(d: dict[str, Counter]) -> list:
+            return sorted((k, sorted(c.items())) for k, c in d.items())
+
+        text = json.dumps([counts(self._names), counts(self._sites), counts(self._sectors),
+                           sorted(self._contacts), sorted(self._public)], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
     @staticmethod
     def _best(counter: Counter | None) -> str | None:
         if not counter:

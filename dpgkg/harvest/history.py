@@ -239,8 +239,14 @@ def attach_history(result: HarvestResult, history: History, ctx: HarvestContext,
                    is_spdx: Callable[[str], bool]) -> list[Problem]:
     """Add the history's dates and events to the record graphs of `result` and name in
     each graph's provenance the commit its file was read from; returns the problems."""
-    folded = fold(history, normalise)
-    problems = list(history.problems)
+    return attach_folded(result, fold(history, normalise), history.problems, ctx, is_spdx)
+
+
+def attach_folded(result: HarvestResult, folded: Folded, problems: list[Problem],
+                  ctx: HarvestContext, is_spdx: Callable[[str], bool]) -> list[Problem]:
+    """:func:`attach_history` of a history already folded (with the problems met reading
+    it)."""
+    problems = list(problems)
     unmatched = []
     for hg in result.graphs:
         if hg.source_path is None:
@@ -270,3 +276,44 @@ def _set_commit(hg, node: NamedNode | None, commit: str) -> None:
     hg.triples[:] = [t for t in hg.triples
                      if not (t.subject == node and t.predicate == DPG.sourceCommit)]
     hg.triples.append(Triple(node, DPG.sourceCommit, lit(commit)))
+
+
+# --------------------------------------------------------------------------- kept
+
+def folded_to_json(folded: Folded, problems: list[Problem]) -> dict:
+    """A fold and the problems met reading its history, as JSON (a build cache keeps it:
+    the fold of a head commit never changes)."""
+    from dataclasses import asdict
+
+    return {
+        "records": {rid: {"issued": rh.issued, "modified": rh.modified,
+                          "events": [asdict(e) for e in rh.events]}
+                    for rid, rh in folded.records.items()},
+        "blob_commit": [[p, b, c] for (p, b), c in folded.blob_commit.items()],
+        "head": folded.head,
+        "problems": [asdict(p) for p in problems],
+    }
+
+
+def folded_from_json(data: dict) -> tuple[Folded, list[Problem]]:
+    """What :func:`folded_to_json` gave (KeyError, TypeError or ValueError when not)."""
+    def pair(v) -> tuple[str, str] | None:
+        if v is None:
+            return None
+        date, sha = v
+        return str(date), str(sha)
+
+    records = {}
+    for rid, r in data["records"].items():
+        events = [Event(**{**e, "added": tuple(e["added"]), "removed": tuple(e["removed"])})
+                  for e in r["events"]]
+        if any(e.kind not in KINDS for e in events):
+            raise ValueError("an event of an unknown kind")
+        records[str(rid)] = RecordHistory(str(rid), pair(r["issued"]), pair(r["modified"]),
+                                          events)
+    blob_commit = {(str(p), str(b)): str(c) for p, b, c in data["blob_commit"]}
+    head = data["head"]
+    if head is not None and not isinstance(head, str):
+        raise TypeError("head: a commit expected")
+    return (Folded(records, blob_commit, head),
+            [Problem(**p) for p in data["problems"]])

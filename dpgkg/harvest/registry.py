@@ -35,6 +35,7 @@ from dpgkg.harvest.directory import (
     normalise_name,
 )
 from dpgkg.harvest.licences import LicenceIndex, default_index
+from dpgkg.harvest.memo import RecordMemo
 from dpgkg.harvest.organisations import OrganisationTable, as_written, record_names
 from dpgkg.harvest.provenance import graph_provenance, source_description
 from dpgkg.iris import slugify
@@ -357,7 +358,8 @@ def harvest_registry(location: str, ctx: HarvestContext,
                      countries: CountryMatcher | None = None,
                      licences: LicenceIndex | None = None,
                      organisations: OrganisationTable | None = None,
-                     organisation_names: Counter | None = None) -> HarvestResult:
+                     organisation_names: Counter | None = None,
+                     memo: RecordMemo | None = None) -> HarvestResult:
     """Read and convert the whole registry: one graph per file plus id:graph/registry-source.
 
     `licences` (built with ``LicenceIndex.from_registry``) records the licences used so
@@ -366,6 +368,7 @@ def harvest_registry(location: str, ctx: HarvestContext,
     archive file gives a graph with only its #stage-archive record (subject None).
     `organisations` (the curated table) says which names denote one organisation; the
     organisation names as written are counted into `organisation_names` when given.
+    `memo` (:mod:`dpgkg.harvest.memo`) gives the records converted unchanged before.
     """
     snap = open_registry(location)
     result = HarvestResult(problems=list(snap.problems))
@@ -379,11 +382,18 @@ def harvest_registry(location: str, ctx: HarvestContext,
         if organisation_names is not None:
             organisation_names.update(record_names(rf.record))
     nominee_ids = {rf.record_id for rf in snap.files if rf.folder == "nominees"}
+    if memo is not None:
+        memo.bind(ctx, directory.fingerprint(),
+                  countries.fingerprint if countries is not None else "")
     for rf in snap.files:
         if rf.folder == "archive" and rf.record_id in nominee_ids:
             result.graphs.append(_archive_stage_graph(rf, ctx))
             continue
-        hg, problems = record_to_graph(rf, ctx, licences, countries, directory=directory)
+        if memo is None:
+            hg, problems = record_to_graph(rf, ctx, licences, countries, directory=directory)
+        else:
+            hg, problems = memo.convert(rf, ctx, licences, countries, lambda rf=rf: (
+                record_to_graph(rf, ctx, licences, countries, directory=directory)))
         result.problems.extend(problems)
         if hg is not None:
             result.graphs.append(hg)

@@ -157,7 +157,7 @@ def publish_version(store: ox.Store, root: Path, version: str, built_at: str | N
     """Dumps, graph hashes and the change feed entry of one build; returns the entry.
 
     `difference`: (version, quads removed, quads added) when the store is that version
-    changed by those quads; the graph hashes are then the previous version's updated
+    changed by those quads (or a function that gives it, None, when asked); the graph hashes are then the previous version's updated
     (:func:`updated_hashes`), not computed again over every graph. `digests`: those of
     the harvested graphs (:func:`dpgkg.incremental.graph_digests`), kept for the next build.
     Written into ``.<version>.partial/`` and renamed to ``<version>/`` when complete."""
@@ -167,8 +167,9 @@ def publish_version(store: ox.Store, root: Path, version: str, built_at: str | N
         previous_version, previous = feed.previous_hashes(root, version)
 
         def hashes_now() -> dict:
-            if difference is not None and difference[0] == previous_version:
-                updated = updated_hashes(store, previous, difference[1], difference[2])
+            diff = difference() if callable(difference) else difference
+            if diff is not None and diff[0] == previous_version:
+                updated = updated_hashes(store, previous, diff[1], diff[2])
                 if updated is not None:
                     return updated
             return graph_hashes(store)

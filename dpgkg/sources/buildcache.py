@@ -95,3 +95,35 @@ def write_cache_bytes(root: Path | None, name: str, data: bytes) -> None:
 def remove_cache(root: Path | None, name: str) -> None:
     if root is not None:
         (root / name).unlink(missing_ok=True)
+
+
+def read_entry(root: Path | None, folder: str, name: str) -> bytes | None:
+    """One entry of a cache folder (``<root>/<folder>/<name>``); None when there is none.
+    An entry that cannot be read is logged and treated as missing."""
+    if root is None:
+        return None
+    try:
+        return (root / folder / name).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("build cache %s/%s not read (%s): converted again", folder, name, exc)
+        return None
+
+
+def write_entries(root: Path | None, folder: str, entries: dict[str, bytes],
+                  keep: set[str]) -> int:
+    """Write `entries` into a cache folder (each written whole and renamed) and remove
+    every entry not in `keep` or `entries`; returns how many were removed."""
+    if root is None:
+        return 0
+    d = root / folder
+    d.mkdir(parents=True, exist_ok=True)
+    for name, data in entries.items():
+        write_cache_bytes(d, name, data)
+    removed = 0
+    for p in d.iterdir():
+        if p.name not in keep and p.name not in entries:
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed

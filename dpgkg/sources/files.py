@@ -67,8 +67,36 @@ def _kind(mode: int) -> str:
 
 def inside(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     """Whether `path`, symbolic links resolved, is `root` or below it (also resolved)."""
-    real, top = os.path.realpath(path), os.path.realpath(root)
+    return _below(os.path.realpath(path), os.path.realpath(root))
+
+
+def _below(real: str, top: str) -> bool:
     return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+_TOPS: dict[tuple, str] = {}
+
+
+def _real_top(root: str | os.PathLike) -> str:
+    """`root` with its links resolved, remembered while the directory it names is the same
+    one (a registry's ~900 files are read below one root)."""
+    root = os.fspath(root)
+    try:
+        st = os.stat(root)
+    except OSError:
+        return os.path.realpath(root)
+    key = (root, st.st_dev, st.st_ino)
+    if key not in _TOPS:
+        _TOPS[key] = os.path.realpath(root)
+    return _TOPS[key]
+
+
+def _opened_path(fd: int) -> str:
+    """The path of an open file as the kernel resolved it (no link left in it)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(f"/proc/self/fd/{fd}")
 
 
 def read_file(
@@ -76,7 +104,8 @@ def read_file(
 ) -> bytes:
     """The bytes of a regular file of at most `limit` bytes, or :class:`ReadRefused`."""
     p = os.fspath(path)
-    if within is not None and not inside(p, within):
+    top = None if within is None else _real_top(within)
+    if top is not None and not _below(os.path.realpath(p), top):
         raise ReadRefused(p, f"{OUTSIDE} {os.fspath(within)}: not read", outside=True)
     try:
         before = os.stat(p)
@@ -93,8 +122,8 @@ def read_file(
         if not stat.S_ISREG(opened.st_mode):
             raise ReadRefused(p, f"{_kind(opened.st_mode)}, not a regular file: not read")
         if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino) or (
-            within is not None
-            and not inside(f"/proc/self/fd/{fd}", within)
+            top is not None
+            and not _below(_opened_path(fd), top)
             and Path("/proc/self/fd").is_dir()
         ):
             raise ReadRefused(p, "replaced while it was opened: not read")

@@ -84,6 +84,13 @@ class StoreWriter(ABC):
     @abstractmethod
     def add_quads(self, quads: Iterable[Quad]) -> None: ...
 
+    def add_graph_nt(self, graph: NamedNode, data: bytes) -> None:
+        """Add the triples of N-Triples `data` into named graph `graph` (a writer that
+        can parses them itself, faster than Python makes the terms)."""
+        import pyoxigraph as ox
+
+        self.add_graph(graph, ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+
     @abstractmethod
     def query(self, sparql: str):
         """Query what has been loaded so far (union default graph)."""
@@ -93,8 +100,9 @@ class StoreWriter(ABC):
         """Make this version the one served; returns its version id.
 
         `before_swap(version, staged, merged_nt)`, when given, runs once the new version
-        is complete in the store and before it is served (with the version staged in
-        memory and its merge as N-Triples, or None); if it raises, nothing is swapped in.
+        is complete (in the store, or staged in memory while it is written to the store)
+        and before it is served (with the version staged in memory and its merge as
+        N-Triples, or None); if it raises, nothing is swapped in.
         """
 
     @abstractmethod

@@ -196,33 +196,30 @@ class EmbeddedWriter(StoreWriter):
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         self.store.bulk_extend(quads)
 
+    def add_graph_nt(self, graph: ox.NamedNode, data: bytes) -> None:
+        self.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+
     def query(self, sparql: str):
         return self.store.query(sparql, use_default_graph_as_union=True)
 
     def commit(self, before_swap=None) -> str:
-        with ThreadPoolExecutor(1) as side:
+        """See :meth:`StoreWriter.commit`. `before_swap` (the dumps) runs beside the
+        writing of the version to disk, as soon as the merge is known: it reads only the
+        version staged in memory; :meth:`written_difference` waits for the difference."""
+        self._decided = threading.Event()
+        with ThreadPoolExecutor(2) as side:
             # The merge is computed while the named graphs are written (pyoxigraph lets
             # go of the GIL for both); a CONSTRUCT is a set, Oxigraph drops repeats itself.
             merge = side.submit(lambda: ox.serialize(self.store.query(MERGE_QUERY),
                                                      format=ox.RdfFormat.N_TRIPLES))
-            if (self.keep_staged or self._baseline is not None) and \
-                    len(self.store) <= self.MAX_TRACKED:
-                self.staged_nquads = self.store.dump(format=ox.RdfFormat.N_QUADS)
-            disk = self._write_difference()
-            if disk is None:
-                disk = ox.Store(str(self.dir))
-                disk.bulk_extend(self.store)
-            self.merged_nt = merge.result()
-        if self.delta is None:
-            disk.bulk_load(self.merged_nt, format=ox.RdfFormat.N_TRIPLES)
-        disk.flush()
-        # A difference adds a few small files to the checkpoint's: compacting them all
-        # again would cost more than the difference itself, until they pile up.
-        if self.delta is None or len(list(self.dir.glob("*.sst"))) > self.MAX_FILES:
-            disk.optimize()
-        del disk  # release RocksDB's lock before readers open it
-        if before_swap is not None:
-            before_swap(self.version_id, self.store, self.merged_nt)
+            published = None if before_swap is None else side.submit(
+                lambda: before_swap(self.version_id, self.store, merge.result()))
+            try:
+                self._write(merge)
+            finally:
+                self._decided.set()
+            if published is not None:
+                published.result()  # raises what publishing raised: nothing is swapped in
         previous = served_version(self.path)
         tmp = self.path / f"current.{self.version_id}.tmp"
         os.symlink(os.path.join("versions", self.version_id), tmp)
@@ -231,6 +228,34 @@ class EmbeddedWriter(StoreWriter):
         self.committed = self.store
         self._prune(previous)
         return self.version_id
+
+    def _write(self, merge) -> None:
+        """Write the version to its directory (whole, or as a difference)."""
+        if (self.keep_staged or self._baseline is not None) and \
+                len(self.store) <= self.MAX_TRACKED:
+            self.staged_nquads = self.store.dump(format=ox.RdfFormat.N_QUADS)
+        disk = self._write_difference()
+        self._decided.set()
+        if disk is None:
+            disk = ox.Store(str(self.dir))
+            disk.bulk_extend(self.store)
+        self.merged_nt = merge.result()
+        if self.delta is None:
+            disk.bulk_load(self.merged_nt, format=ox.RdfFormat.N_TRIPLES)
+        disk.flush()
+        # A difference adds a few small files to the checkpoint's: compacting them all
+        # again would cost more than the difference itself, until they pile up.
+        if self.delta is None or len(list(self.dir.glob("*.sst"))) > self.MAX_FILES:
+            disk.optimize()
+        del disk  # release RocksDB's lock before readers open it
+
+    def written_difference(self) -> tuple | None:
+        """(version, quads removed, quads added) once :meth:`commit` has decided to write
+        the version as its difference from `version`, None when it writes it whole."""
+        decided = getattr(self, "_decided", None)
+        if decided is not None:
+            decided.wait()
+        return self.difference
 
     def _write_difference(self) -> ox.Store | None:
         """The new version as a checkpoint of the one served plus the difference

@@ -157,6 +157,17 @@ class Engine:
         self._shapes_graph = None     # pyshacl ShapesGraph, built on first run
         self._schemas: tuple | None = None
 
+    def set_reference(self, reference: list, approvals: list = ()) -> None:
+        """The reference triples records are validated with: `reference` (as given to
+        the constructor) and the approvals the registry's schema adds."""
+        self._ref = {}
+        for t in reference:
+            if isinstance(t.subject, ox.NamedNode):
+                self._ref.setdefault(t.subject.value, []).append(_triple_to_rdflib(t))
+        for triple in approvals:
+            t = _triple_to_rdflib(triple)
+            self._ref.setdefault(str(t[0]), []).append(t)
+
     # -- shapes
     def _shape_keys(self) -> dict:
         """Shape node -> indicator key ('1'..'9c', 'registry', 'structure'), by sh:group."""
