@@ -254,8 +254,8 @@ class QueryPool:
     def _lend_spare(self) -> None:
         """Requests wait while a long query (past YIELD_AFTER) holds a worker: the standby
         serves them meanwhile, so long queries from two clients cannot leave every other
-        client without a process until they end (the standby is already running: it costs
-        no memory). It goes back to standby when a worker is released with no long query
+        client without a process until they end (the standby is already running: no process
+        is started for it). It goes back to standby when a worker is released with no long query
         running; a worker killed meanwhile is replaced by a fresh fork."""
         with self._lock:
             if not self._waiters or not self._long_running():
