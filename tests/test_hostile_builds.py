@@ -35,7 +35,7 @@ from dpgkg.store import open_store
 from tests.conftest import REGISTRY_REPO
 from tests.test_catalogue import make_catalogue_app
 from tests.test_faults import BuildProcess
-from tests.webserver import ROOT
+from tests.webserver import ROOT, settings_env
 
 SECRET = "hunter2-SECRET-TOKEN"
 SOLUTIONS = sparql_prefixes() + "SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s a dpg:Solution }"
@@ -293,6 +293,32 @@ def test_build_killed_while_publishing_leaves_nothing_behind(sources, tmp_path):
     assert sorted(p.name for p in dumps.iterdir()) == [first, second]
     assert sorted(p.name for p in (store_dir / "versions").iterdir()) == [first, second]
     _served_dumps_match(settings, second)
+
+
+def test_a_build_stopped_with_its_process_group_ends_within_seconds(shared, tmp_path):
+    """TERM to a build's whole process group (Ctrl-C, a stopped job), at moments spread over
+    an incremental build, ends the build and its validation processes within seconds and
+    leaves the served version in place (a multiprocessing Pool whose idle worker was killed
+    holding its queue lock once kept the build waiting forever)."""
+    settings = Settings(store=str(tmp_path / "store"), sources=str(shared))
+    build(settings)
+    env = {**os.environ, **settings_env(settings),
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    for delay in (0.7, 1.0, 1.3, 2.0):
+        served = open_store(settings.store).version()
+        proc = subprocess.Popen([sys.executable, "-m", "dpgkg", "build", "-q"], cwd=ROOT,
+                                env=env, start_new_session=True, text=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(f"the build was still running 30 s after TERM at {delay} s")
+        if proc.returncode != 0:  # stopped (not finished before the signal)
+            assert "interrupted" in err and open_store(settings.store).version() == served, err
 
 
 # dpgkg validate ---------------------------------------------------------------------------

@@ -41,6 +41,10 @@ def _warm() -> None:
         _WARM["error"] = exc
 
 
+def _started() -> None:
+    """A first task, so that the pool forks its worker at once."""
+
+
 def _validate(jobs: list[tuple], reference: bytes, approvals: bytes) -> list[tuple]:
     from dpgkg.validation.batch import _prepare_and_validate
     from dpgkg.validation.records import _Job
@@ -63,20 +67,27 @@ class Prestarted:
     def __init__(self, settings: Settings, reg) -> None:
         import multiprocessing as mp
 
+        from pebble import ProcessPool
+
         _WARM.clear()
         _WARM["args"] = (settings, reg)
-        self.pool = mp.get_context("fork").Pool(1, initializer=_warm)
+        # pebble, not multiprocessing.Pool: a TERM sent to the build's process group kills
+        # the worker while it waits for work, holding the Pool's queue lock, and the Pool's
+        # terminate() then waits for that lock forever (the build never ended); pebble's
+        # stop() ends its workers whatever they hold.
+        self.pool = ProcessPool(max_workers=1, initializer=_warm, context=mp.get_context("fork"))
+        self.pool.schedule(_started)  # forked now, while the build is small
 
     def run(self, todo: list, reference: list, approvals: list, progress=None) -> Running:
         """Validate `todo` (jobs whose triples hold no blank node) against `reference`
         and `approvals` (likewise)."""
-        pending = self.pool.apply_async(_validate, (
+        pending = self.pool.schedule(_validate, args=(
             [(j.source, _nt(j.triples), j.extra, j.subject) for j in todo],
             _nt(reference), _nt(approvals)))
 
         def result() -> list[Outcome]:
             try:
-                rows = pending.get()
+                rows = pending.result()
             finally:
                 self.cancel()
             if progress is not None:
@@ -88,7 +99,7 @@ class Prestarted:
         return Running(result, self.cancel)
 
     def cancel(self) -> None:
-        self.pool.terminate()
+        self.pool.stop()
         self.pool.join()
 
 
