@@ -20,7 +20,6 @@ class Answer:
     length: int | None
 
 
-
 class Held:
     """Answer bytes held back: in memory up to `memory` bytes, then in a temporary file."""
 
