@@ -53,17 +53,15 @@ def build(sources: Path, store: Path, *flags: str) -> dict:
 def served_quads(store: Path) -> list[str]:
     """Every quad of the version served on disk (named graphs and their merge, the
     default graph), sorted, with its version id and build time replaced, and the labels
-    of the merge's blank nodes too: loading the merge labels them afresh in every build."""
+    of blank nodes too: a version written whole is bulk loaded, which labels them afresh
+    (only the ontology's and the shapes' graphs have any)."""
     s = open_store(str(store))
     version = s.version()
     built = s.select("SELECT ?t { ?x <http://www.w3.org/ns/prov#endedAtTime> ?t }")[0]["t"]
     lines = []
     for q in s.oxigraph():
-        if isinstance(q.graph_name, ox.DefaultGraph):
-            line = " ".join("_:merged" if isinstance(t, ox.BlankNode) else str(t)
-                            for t in (q.subject, q.predicate, q.object))
-        else:
-            line = str(q)
+        line = " ".join("_:b" if isinstance(t, ox.BlankNode) else str(t)
+                        for t in (q.subject, q.predicate, q.object, q.graph_name))
         lines.append(line.replace(version, "VERSION").replace(built.value, "BUILT"))
     s.close()
     return sorted(lines)
