@@ -36,6 +36,12 @@ RESULTS = ROOT / "bench" / "results"
 def make_copies(src: Path, dst: Path, copies: int) -> Path:
     """A sources dir like ../shared whose registry holds every record `copies` times."""
     shutil.copytree(src, dst, symlinks=True)
+    return add_copies(dst, copies)
+
+
+def add_copies(dst: Path, copies: int) -> Path:
+    """Copy every record of the sources dir `dst` until it is there `copies` times (new
+    ids, names marked "(copy N)")."""
     reg = dst / "registry"
     for folder in ("nominees", "archive", "excluded-nominees", "digitalpublicgoods"):
         d = reg / folder

@@ -18,6 +18,7 @@ COMMANDS = {
     "harvest": "python bench/bench_harvest.py",
     "history": "python bench/bench_history.py --runs 3",
     "incremental": "python bench/bench_incremental.py --runs 3",
+    "incremental-100x": "python bench/bench_incremental.py --copies 100 --runs 2 --no-peer",
     "load": "python tests/test_load.py",
     "pages": "python bench/bench_pages.py --sources ../shared",
     "scale": "python bench/bench_scale.py --fresh --scales 1,10,100",
@@ -341,7 +342,9 @@ def incremental(result: dict) -> str:
     lines = [("| build | wall (s) | own timer (s) | validated / reused | store written as | "
              "target (s) |"), "|---|---|---|---|---|---|"]
 
-    def line(label: str, r: dict, target) -> str:
+    def line(label: str, r: dict | None, target) -> str:
+        if r is None:
+            return f"| {label} | not run (`--no-peer`) | | | | |"
         cache = r.get("validation_cache") or {}
         delta = r.get("store_delta")
         written = (f"difference (-{delta['removed']} +{delta['added']} quads)" if delta
@@ -350,26 +353,33 @@ def incremental(result: dict) -> str:
                 f"{cache.get('validated', '–')} / {cache.get('reused', '–')} | {written} | "
                 f"{target if target is not None else '–'} |")
 
-    lines.append(line("full (`--full`, empty store)", result["full"], f"<= {targets['full']:g}"))
+    def target(key: str) -> str | None:
+        return f"<= {targets[key]:g}" if targets.get(key) is not None else None
+
+    lines.append(line("full (`--full`, empty store)", result["full"], target("full")))
     for r in result["incremental"]:
-        lines.append(line(f"one record changed ({r['changed']})", r,
-                          f"<= {targets['one_record']:g}"))
+        lines.append(line(f"one record changed ({r['changed']})", r, target("one_record")))
     # results before the peer started from a copy of the store say nothing of it
     peer = result.get("peer", "full build of the changed sources, fresh store")
     lines.append(line(f"peer: {peer}", result["full_from_scratch_after_changes"], None))
     same = result["dumps_identical_to_full_build"]
     lines += ["", "Dumps of the last incremental build against the peer's, byte for byte "
-              "(version id and build time replaced): " + ", ".join(
-                  f"{k} {'identical' if v else 'DIFFERENT'}" for k, v in same.items()) + ".",
+              "(version id and build time replaced): " + (", ".join(
+                  f"{k} {'identical' if v else 'DIFFERENT'}" for k, v in same.items())
+                  if same is not None else "not compared (no peer)") + ".",
               f"Load average after the run: {', '.join(map(str, result['load_average_after']))}."]
     return "\n".join(lines) + "\n"
 
 
 def _incremental_headline(result: dict) -> list[str]:
-    same = all(result["dumps_identical_to_full_build"].values())
-    return [(f"one changed record, rebuild and swap: {_f(result['incremental_median_wall_s'])} s "
-            f"(median); full build {_f(result['full']['wall_s'], 1)} s; dumps "
-            f"{'identical to' if same else 'DIFFER from'} a full build's (same run)")]
+    same = result["dumps_identical_to_full_build"]
+    compared = ("no peer build" if same is None else
+                f"dumps {'identical to' if all(same.values()) else 'DIFFER from'} a full "
+                "build's (same run)")
+    copies = result.get("copies", 1)
+    return [(f"{f'{copies}x: ' if copies > 1 else ''}one changed record, rebuild and swap: "
+             f"{_f(result['incremental_median_wall_s'])} s (median); full build "
+             f"{_f(result['full']['wall_s'], 1)} s; {compared}")]
 
 
 def fixed_cost(result: dict) -> str:
@@ -391,12 +401,14 @@ def _fixed_cost_headline(result: dict) -> list[str]:
 
 RENDER = {"build": build, "fixed_cost": fixed_cost, "harvest": harvest, "history": history, "load": load,
           "pages": pages, "pages-10x": pages, "pages-100x": pages, "scale": scale,
-          "sparql": sparql, "validation": validation, "incremental": incremental}
+          "sparql": sparql, "validation": validation, "incremental": incremental,
+          "incremental-100x": incremental}
 HEADLINE = {"build": _build_headline, "fixed_cost": _fixed_cost_headline, "harvest": _harvest_headline,
             "history": _history_headline, "load": _load_headline, "pages": _pages_headline,
             "pages-10x": _pages_headline, "pages-100x": _pages_headline,
             "scale": _scale_headline, "sparql": _sparql_headline,
-            "validation": _validation_headline, "incremental": _incremental_headline}
+            "validation": _validation_headline, "incremental": _incremental_headline,
+            "incremental-100x": _incremental_headline}
 
 
 TITLES = {"build": "Full build", "fixed_cost": "The fixed cost of a cheap request", "harvest": "Harvesting dpgkg (JSON-LD, the catalogue)",
@@ -405,7 +417,8 @@ TITLES = {"build": "Full build", "fixed_cost": "The fixed cost of a cheap reques
           "pages-10x": "Server time of the site's pages at 10x",
           "pages-100x": "Server time of the site's pages at 100x", "scale": "dpgkg at scale",
           "sparql": "The SPARQL endpoint and its peers", "validation": "Validation",
-          "incremental": "Incremental build: one changed record"}
+          "incremental": "Incremental build: one changed record",
+          "incremental-100x": "Incremental build at 100x: one changed record"}
 
 
 def markdown(name: str, result: dict) -> str:
