@@ -2,12 +2,13 @@
 
 Targets (issue 15): one changed record, rebuild and swap <= 3 s at 1x and <= 60 s at
 100x; a full build <= 15 s at 1x and <= 5 min at 100x, validation and dumps included.
-`--copies N` runs it on the registry copied N times (`bench_build.make_copies`). The peer is the full build itself: the
-changed sources of the last run are built again with `--full` (build cache ignored,
-written whole) into a copy of the store taken before that run, so both start from the
-same version served (graphs made unchanged keep the time it gives them), and the two
-versions' dumps are compared byte for byte (with the version id and the build time,
-which are per build, replaced).
+`--copies N` runs it on the registry copied N times (`bench_build.make_copies`).
+
+The peer is the full build itself: the changed sources of the last run are built again
+with `--full` (build cache ignored, written whole) into a copy of the store taken before
+that run, so both start from the same version served (graphs made unchanged keep the
+time it gives them), and the two versions' dumps are compared byte for byte (with the
+version id and the build time, which are per build, replaced).
 
     python bench/bench_incremental.py [--sources ../shared] [--runs 3] [--no-history]
     python bench/bench_incremental.py --copies 100 --runs 2 --no-peer
@@ -38,6 +39,8 @@ SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "bench" / "results"
 BUNDLE = Path("registry-history") / "publicgoods-candidates.bundle"
 TARGETS = {1: {"one_record": 3.0, "full": 15.0}, 100: {"one_record": 60.0, "full": 300.0}}
+
+
 def writable_copy(src: Path, dst: Path) -> Path:
     """A copy of the sources whose registry can be edited (the history is read in place)."""
     shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns("registry-history"))
@@ -99,7 +102,8 @@ def main() -> None:
         scratch = tmp / "scratch"
         for n in range(args.runs):
             key = change_record(sources, n)
-            if n == args.runs - 1 and not args.no_peer:  # the peer starts from the version the last run does
+            # the peer starts from the version the last run does
+            if n == args.runs - 1 and not args.no_peer:
                 shutil.copytree(store, scratch, symlinks=True)
             r = row(build_once(sources, store, *flags))
             r["changed"] = key
