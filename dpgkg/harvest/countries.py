@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -11,6 +9,7 @@ from collections import Counter
 from pyoxigraph import NamedNode, Triple
 
 from dpgkg.harvest import HarvestContext, HarvestedGraph
+from dpgkg.harvest.memo import fingerprint
 from dpgkg.harvest.provenance import graph_provenance, source_description
 from dpgkg.rdf import DPG, OWL, RDF, SKOS, lit
 from dpgkg.sources.data import country_aliases, not_countries
@@ -68,8 +67,7 @@ class CountryMatcher:
         self.not_countries: Counter = Counter()
         self._cache: dict[str, str | None] = {}
         # what matching depends on besides the code (a build cache's key)
-        self.fingerprint = hashlib.sha256(json.dumps(
-            [list(r.items()) for r in rows], ensure_ascii=False, default=str).encode()).hexdigest()
+        self.fingerprint = fingerprint(rows)
         codes_index: dict[str, str] = {}
         for row in rows:
             a2 = (row.get(A2) or "").strip().upper()

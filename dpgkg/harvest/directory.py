@@ -198,15 +198,10 @@ class Directory:
     def fingerprint(self) -> str:
         """sha256 of all a record's conversion reads here (the organisation table is
         data/, part of the package's own fingerprint)."""
-        import hashlib
-        import json
+        from dpgkg.harvest.memo import fingerprint
 
-        def counts(d: dict[str, Counter]) -> list:
-            return sorted((k, sorted(c.items())) for k, c in d.items())
-
-        text = json.dumps([counts(self._names), counts(self._sites), counts(self._sectors),
-                           sorted(self._contacts), sorted(self._public)], ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return fingerprint([self._names, self._sites, self._sectors, sorted(self._contacts),
+                            sorted(self._public)])
 
     @staticmethod
     def _best(counter: Counter | None) -> str | None:

@@ -152,13 +152,14 @@ def read_dumps(root: Path | None, version: str) -> list[DumpInfo]:
 
 
 def publish_version(store: ox.Store, root: Path, version: str, built_at: str | None = None,
-                    merged_nt: bytes | None = None, difference: tuple | None = None,
+                    merged_nt: bytes | None = None, difference=None,
                     digests: dict | None = None) -> dict:
     """Dumps, graph hashes and the change feed entry of one build; returns the entry.
 
     `difference`: (version, quads removed, quads added) when the store is that version
-    changed by those quads (or a function that gives it, None, when asked); the graph hashes are then the previous version's updated
-    (:func:`updated_hashes`), not computed again over every graph. `digests`: those of
+    changed by those quads, or a function giving that (or None) when asked; the graph
+    hashes are then the previous version's updated (:func:`updated_hashes`), not computed
+    again over every graph. `digests`: those of
     the harvested graphs (:func:`dpgkg.incremental.graph_digests`), kept for the next build.
     Written into ``.<version>.partial/`` and renamed to ``<version>/`` when complete."""
     out = root / f".{version}.partial"
@@ -284,7 +285,7 @@ def clean_unfinished(root: Path, served: str | None, own: str | None = None) -> 
 
 
 def publish_dumps(settings, version: str, committed: ox.Store | None = None,
-                  merged_nt: bytes | None = None, difference: tuple | None = None,
+                  merged_nt: bytes | None = None, difference=None,
                   digests: dict | None = None) -> dict | None:
     """Dumps + change feed entry of `version` (None for a remote store, which has none).
 
